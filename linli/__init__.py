@@ -1,0 +1,1 @@
+"""Linli 邻里 — grassroots community governance platform."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CommandConfig(AppConfig):
+    name = "linli.command"
+    label = "command"

@@ -1,0 +1,113 @@
+"""The scoping layer: the one place that turns (user, permission) into what they may touch.
+
+Every page, API operation, search, count, chart and export reads through
+``Model.objects.restrict(user, perm)``. A grant on a node covers that node and everything
+below it, nothing beside it. Objects outside the scope are simply absent from the queryset,
+so views answer 404 for them, never 403 (a 403 would confirm the object exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from django.db import models
+
+from linli.accounts.roles import ROLE_PERMS, Perm
+
+if TYPE_CHECKING:
+    from linli.areas.models import Area
+
+M = TypeVar("M", bound=models.Model)
+
+_CACHE_ATTR = "_linli_scope_cache"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The subtree roots (materialised paths) a user holds a permission on."""
+
+    paths: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.paths
+
+    def covers(self, area: Area | None) -> bool:
+        """True when *area* is one of the roots or below one."""
+        return area is not None and any(area.path.startswith(p) for p in self.paths)
+
+    def area_ids(self) -> models.QuerySet[Any]:
+        """A subquery of the ids of every node in scope (used as ``x__in=``)."""
+        from linli.areas.models import Area
+
+        return Area.objects.subtree_ids(list(self.paths)).values("id")
+
+    def q(self, lookup: str) -> models.Q:
+        """Filter for a model whose *lookup* points at an Area."""
+        if self.is_empty:
+            return models.Q(pk__in=[])
+        if lookup == "id":
+            q = models.Q()
+            for p in self.paths:
+                q |= models.Q(path__startswith=p)
+            return q
+        return models.Q(**{f"{lookup}__in": self.area_ids()})
+
+
+def _minimal(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie inside another path of the set."""
+    ordered = sorted(paths, key=len)
+    kept: list[str] = []
+    for p in ordered:
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return tuple(sorted(kept))
+
+
+def scope_for(user: Any, perm: Perm | str) -> Scope:
+    """The scope *user* holds *perm* on; cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(paths=())
+    cache: dict[str, Scope] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    key = str(perm)
+    if key in cache:
+        return cache[key]
+    paths: set[str] = set()
+    for role, path in user.role_bindings.filter(is_active=True).values_list("role", "area__path"):
+        if perm in ROLE_PERMS.get(role, frozenset()):
+            paths.add(path)
+    scope = Scope(paths=_minimal(paths))
+    cache[key] = scope
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scopes (after bindings change)."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+class ScopedQuerySet(models.QuerySet[M], Generic[M]):
+    """A queryset that can be restricted to what a user may see (cf. NetBox's restrict())."""
+
+    def restrict(self, user: Any, perm: Perm | str = Perm.VIEW_REGISTER) -> Self:
+        scope = scope_for(user, perm)
+        if scope.is_empty:
+            return self.none()
+        return self.filter(self.model.scope_q(scope))  # type: ignore[attr-defined]
+
+
+class ScopedModel(models.Model):
+    """Base for models whose rows belong to a node of the jurisdiction tree.
+
+    Subclasses name the lookup to their Area in ``scope_lookup`` or override ``scope_q``.
+    """
+
+    scope_lookup: str = "grid"
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_q(cls, scope: Scope) -> models.Q:
+        return scope.q(cls.scope_lookup)

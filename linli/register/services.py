@@ -1,0 +1,623 @@
+"""Writes to the register. Pages, the API, the command line and the demo seed all call these.
+
+Each service checks that the actor holds the permission on the grid it touches (``actor=None``
+is the system itself: seed and migrations), records a timeline event and an audit entry, and
+never overwrites history: moves and deaths end spans and add events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linli.accounts.roles import Perm
+from linli.areas.models import Area, AreaKind
+from linli.audit.models import AuditAction
+from linli.audit.services import audit_record
+from linli.core.scoping import scope_for
+from linli.register import pii
+from linli.register.models import (
+    Building,
+    CorrectionProposal,
+    CorrectionStatus,
+    Dwelling,
+    DwellingUse,
+    Entrance,
+    Estate,
+    EventKind,
+    Household,
+    HouseholdStatus,
+    Membership,
+    Person,
+    PersonStatus,
+    PersonTag,
+    RegisterEvent,
+    Relation,
+    Residency,
+    Tag,
+)
+from linli.register.naming import pinyin_forms
+
+PERSON_FIELDS = ("name", "national_id", "phone", "residency", "relation", "notes")
+
+
+def _require(actor: Any, perm: Perm, area: Area | None) -> None:
+    if actor is None:
+        return
+    if area is None or not scope_for(actor, perm).covers(area):
+        raise PermissionDenied(_("You may not change records outside your jurisdiction."))
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _check_date(occurred_on: dt.date | None) -> dt.date:
+    day = occurred_on or _today()
+    if day > _today():
+        raise ValidationError({"occurred_on": _("The date cannot be in the future.")})
+    return day
+
+
+def _event(
+    *,
+    kind: str,
+    grid: Area,
+    summary: str,
+    actor: Any,
+    occurred_on: dt.date,
+    person: Person | None = None,
+    household: Household | None = None,
+    dwelling: Dwelling | None = None,
+    data: dict[str, Any] | None = None,
+) -> RegisterEvent:
+    return RegisterEvent.objects.create(
+        kind=kind,
+        grid=grid,
+        summary=summary[:300],
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        occurred_on=occurred_on,
+        person=person,
+        household=household,
+        dwelling=dwelling,
+        data=data or {},
+    )
+
+
+def _stamp(person: Person, fields: Iterable[str], *, source: str, actor: Any) -> None:
+    """Remember where each field came from and when it was last confirmed."""
+    now = timezone.now().isoformat(timespec="seconds")
+    by = getattr(actor, "pk", None)
+    for f in fields:
+        person.provenance[f] = {"source": source, "confirmed_at": now, "by": by}
+
+
+# --- places ------------------------------------------------------------------------------
+
+
+def estate_create(
+    *, actor: Any, community: Area, name: str, address: str = ""
+) -> Estate:
+    """Add an estate (小区) to a community."""
+    if community.kind != AreaKind.COMMUNITY:
+        raise ValidationError({"community": _("An estate belongs to a community.")})
+    _require(actor, Perm.CHANGE_REGISTER, community)
+    estate = Estate.objects.create(community=community, name=name.strip(), address=address)
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=estate, area=community)
+    return estate
+
+
+def building_create(
+    *, actor: Any, estate: Estate, grid: Area, name: str, floors: int, sort_key: int = 0
+) -> Building:
+    """Add a building to an estate, in one grid of the estate's community."""
+    if grid.kind != AreaKind.GRID or grid.parent_id != estate.community_id:
+        raise ValidationError({"grid": _("Choose a grid of the estate's community.")})
+    _require(actor, Perm.CHANGE_REGISTER, grid)
+    building = Building.objects.create(
+        estate=estate, grid=grid, name=name.strip(), floors=floors, sort_key=sort_key
+    )
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=building, area=grid)
+    return building
+
+
+def entrance_create(*, actor: Any, building: Building, name: str, sort_key: int = 0) -> Entrance:
+    _require(actor, Perm.CHANGE_REGISTER, building.grid)
+    return Entrance.objects.create(building=building, name=name.strip(), sort_key=sort_key)
+
+
+def dwelling_address(building: Building, entrance: Entrance | None, number: str) -> str:
+    parts = [building.estate.name, building.name]
+    if entrance is not None:
+        parts.append(entrance.name)
+    parts.append(number)
+    return "".join(parts)
+
+
+def dwelling_create(
+    *,
+    actor: Any,
+    building: Building,
+    entrance: Entrance | None,
+    floor: int,
+    number: str,
+    use: str = DwellingUse.OWNER_OCCUPIED,
+    floor_area: Any = None,
+) -> Dwelling:
+    """Add a dwelling; it lies in its building's grid."""
+    _require(actor, Perm.CHANGE_REGISTER, building.grid)
+    if floor < -5 or floor > max(building.floors, 1):
+        raise ValidationError({"floor": _("The floor is outside the building's floors.")})
+    if Dwelling.objects.filter(building=building, entrance=entrance, number=number).exists():
+        raise ValidationError({"number": _("This dwelling number already exists here.")})
+    dwelling = Dwelling.objects.create(
+        building=building,
+        entrance=entrance,
+        grid=building.grid,
+        floor=floor,
+        number=number,
+        use=use,
+        floor_area=floor_area,
+        address=dwelling_address(building, entrance, number),
+    )
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=dwelling, area=building.grid)
+    return dwelling
+
+
+# --- households and persons ---------------------------------------------------------------
+
+
+@transaction.atomic
+def household_create(
+    *, actor: Any, dwelling: Dwelling, occurred_on: dt.date | None = None, notes: str = ""
+) -> Household:
+    """Open a household in a dwelling (members are added with person_create / person_move_house)."""
+    _require(actor, Perm.CHANGE_REGISTER, dwelling.grid)
+    day = _check_date(occurred_on)
+    household = Household.objects.create(dwelling=dwelling, grid=dwelling.grid, notes=notes)
+    _event(
+        kind=EventKind.MOVE_IN,
+        grid=dwelling.grid,
+        summary=_("Household registered at %(address)s") % {"address": dwelling.address},
+        actor=actor,
+        occurred_on=day,
+        household=household,
+        dwelling=dwelling,
+    )
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=household)
+    return household
+
+
+def _join(
+    *, person: Person, household: Household, relation: str, day: dt.date
+) -> None:
+    if relation == Relation.SELF:
+        if household.householder_id and household.householder_id != person.pk:
+            raise ValidationError({"relation": _("This household already has a householder.")})
+        household.householder = person
+        household.save(update_fields=["householder", "updated_at"])
+    Membership.objects.create(person=person, household=household, relation=relation, started_on=day)
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Any,
+    name: str,
+    national_id: str = "",
+    phone: str = "",
+    residency: str = Residency.REGISTERED,
+    household: Household | None = None,
+    grid: Area | None = None,
+    relation: str = "",
+    notes: str = "",
+    tags: Iterable[Tag] = (),
+    source: str = "worker",
+    occurred_on: dt.date | None = None,
+) -> Person:
+    """Register a person, in a household (moving in) or directly in a grid."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Enter the person's name.")})
+    target_grid = household.grid if household is not None else grid
+    if target_grid is None or target_grid.kind != AreaKind.GRID:
+        raise ValidationError({"household": _("Choose the household or grid the person lives in.")})
+    _require(actor, Perm.CHANGE_REGISTER, target_grid)
+    day = _check_date(occurred_on)
+    person = Person(
+        name=name,
+        residency=residency,
+        household=household,
+        relation=relation if household else "",
+        grid=target_grid,
+        notes=notes,
+    )
+    person.name_pinyin, person.name_initials = pinyin_forms(name)
+    errors: dict[str, list[str]] = {}
+    for field, setter, value in (
+        ("national_id", pii.set_national_id, national_id),
+        ("phone", pii.set_phone, phone),
+    ):
+        try:
+            setter(person, value)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if person.id_bidx and Person.objects.filter(id_bidx=person.id_bidx).exists():
+        errors["national_id"] = [_("A person with this national ID is already registered.")]
+    if household is not None and not relation:
+        errors["relation"] = [_("Choose the relation to the householder.")]
+    if errors:
+        raise ValidationError(errors)
+    given = {"national_id": national_id, "phone": phone, "notes": notes, "relation": relation}
+    _stamp(
+        person,
+        ["name", "residency", *(f for f, v in given.items() if v)],
+        source=source,
+        actor=actor,
+    )
+    person.save()
+    if household is not None:
+        _join(person=person, household=household, relation=relation, day=day)
+    for tag in tags:
+        PersonTag.objects.create(person=person, tag=tag, source=source)
+    _event(
+        kind=EventKind.MOVE_IN if household else EventKind.CREATED,
+        grid=target_grid,
+        summary=(
+            _("Moved into %(address)s") % {"address": household.dwelling}
+            if household
+            else _("Registered")
+        ),
+        actor=actor,
+        occurred_on=day,
+        person=person,
+        household=household,
+        dwelling=household.dwelling if household else None,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=person,
+        changes={"national_id": person.id_masked, "phone": person.phone_masked},
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *, actor: Any, person: Person, data: dict[str, Any], source: str = "worker"
+) -> list[str]:
+    """Change a person's details; returns the fields that changed. History keeps old values
+    (masked for national ID and phone)."""
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    changed: dict[str, tuple[str, str]] = {}
+    errors: dict[str, list[str]] = {}
+    if "name" in data and data["name"].strip() != person.name:
+        if not data["name"].strip():
+            errors["name"] = [_("Enter the person's name.")]
+        else:
+            old = person.name
+            person.name = data["name"].strip()
+            person.name_pinyin, person.name_initials = pinyin_forms(person.name)
+            changed["name"] = (old, person.name)
+    if "national_id" in data:
+        new_idx = pii.national_id_index(data["national_id"]) if data["national_id"] else None
+        if new_idx != person.id_bidx or (not data["national_id"] and person.id_bidx):
+            old = person.id_masked
+            try:
+                pii.set_national_id(person, data["national_id"])
+                if person.id_bidx and Person.objects.filter(id_bidx=person.id_bidx).exclude(
+                    pk=person.pk
+                ).exists():
+                    errors["national_id"] = [
+                        _("A person with this national ID is already registered.")
+                    ]
+                changed["national_id"] = (old, person.id_masked)
+            except ValidationError as exc:
+                errors["national_id"] = exc.messages
+    if "phone" in data:
+        new_idx = pii.phone_index(data["phone"]) if data["phone"] else ""
+        if new_idx != person.phone_bidx:
+            old = person.phone_masked
+            try:
+                pii.set_phone(person, data["phone"])
+                changed["phone"] = (old, person.phone_masked)
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+    for field in ("residency", "notes"):
+        if field in data and data[field] != getattr(person, field):
+            changed[field] = (getattr(person, field), data[field])
+            setattr(person, field, data[field])
+    if "relation" in data and data["relation"] != person.relation and person.household_id:
+        if data["relation"] == Relation.SELF:
+            hh = person.household
+            assert hh is not None
+            if hh.householder_id and hh.householder_id != person.pk:
+                errors["relation"] = [_("This household already has a householder.")]
+        if "relation" not in errors:
+            changed["relation"] = (person.relation, data["relation"])
+            person.relation = data["relation"]
+    if errors:
+        raise ValidationError(errors)
+    if not changed:
+        return []
+    _stamp(person, changed.keys(), source=source, actor=actor)
+    person.save()
+    if "relation" in changed and person.household_id:
+        hh = person.household
+        assert hh is not None
+        if person.relation == Relation.SELF:
+            hh.householder = person
+            hh.save(update_fields=["householder", "updated_at"])
+        elif hh.householder_id == person.pk:
+            hh.householder = None
+            hh.save(update_fields=["householder", "updated_at"])
+        Membership.objects.filter(person=person, household=hh, ended_on__isnull=True).update(
+            relation=person.relation
+        )
+    shown = {k: {"from": v[0], "to": v[1]} for k, v in changed.items() if k != "notes"}
+    if "notes" in changed:
+        shown["notes"] = {"from": "…", "to": "…"}
+    _event(
+        kind=EventKind.CHANGE,
+        grid=person.grid,
+        summary=_("Changed: %(fields)s") % {"fields": ", ".join(changed)},
+        actor=actor,
+        occurred_on=_today(),
+        person=person,
+        household=person.household,
+        data={"changes": shown, "source": source},
+    )
+    audit_record(actor=actor, action=AuditAction.CHANGE, obj=person, changes=shown)
+    return list(changed)
+
+
+def person_reveal(*, actor: Any, person: Person, field: str, reason: str) -> str:
+    """Return the full national ID or phone of a person, with a stated reason, audited."""
+    if field not in ("national_id", "phone"):
+        raise ValidationError({"field": _("Only the national ID or phone can be revealed.")})
+    if actor is None or not scope_for(actor, Perm.REVEAL_PII).covers(person.grid):
+        raise PermissionDenied(_("You may not reveal personal data of this person."))
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": _("State why you need the full value.")})
+    value = person.reveal_national_id() if field == "national_id" else person.reveal_phone()
+    audit_record(
+        actor=actor,
+        action=AuditAction.REVEAL,
+        obj=person,
+        field=field,
+        reason=reason[:500],
+    )
+    return value
+
+
+def _end_membership(person: Person, day: dt.date, reason: str) -> Household | None:
+    hh = person.household
+    if hh is None:
+        return None
+    current = Membership.objects.filter(person=person, household=hh, ended_on__isnull=True)
+    span = current.first()
+    if span is not None and day < span.started_on:
+        raise ValidationError(
+            {"occurred_on": _("The date is before the person joined this household.")}
+        )
+    current.update(ended_on=day, end_reason=reason)
+    if hh.householder_id == person.pk:
+        hh.householder = None
+    if not Membership.objects.filter(household=hh, ended_on__isnull=True).exists():
+        hh.status = HouseholdStatus.DISSOLVED
+    hh.save(update_fields=["householder", "status", "updated_at"])
+    return hh
+
+
+@transaction.atomic
+def person_move_out(
+    *, actor: Any, person: Person, occurred_on: dt.date | None = None, destination: str = ""
+) -> Person:
+    """The person left the community; their record stays, with the move in its timeline."""
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
+    if person.status != PersonStatus.LIVING:
+        raise ValidationError(_("This person no longer lives here."))
+    day = _check_date(occurred_on)
+    hh = _end_membership(person, day, "move_out")
+    person.status = PersonStatus.MOVED_OUT
+    person.household = None
+    person.relation = ""
+    person.save(update_fields=["status", "household", "relation", "updated_at"])
+    _event(
+        kind=EventKind.MOVE_OUT,
+        grid=person.grid,
+        summary=_("Moved out") + (f" → {destination}" if destination else ""),
+        actor=actor,
+        occurred_on=day,
+        person=person,
+        household=hh,
+        dwelling=hh.dwelling if hh else None,
+        data={"destination": destination},
+    )
+    audit_record(actor=actor, action=AuditAction.EVENT, obj=person, changes={"event": "move_out"})
+    return person
+
+
+@transaction.atomic
+def person_record_death(*, actor: Any, person: Person, occurred_on: dt.date) -> Person:
+    """Record a death; the person stays in the register with status deceased."""
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
+    if person.status == PersonStatus.DECEASED:
+        raise ValidationError(_("A death is already recorded for this person."))
+    day = _check_date(occurred_on)
+    hh = _end_membership(person, day, "death")
+    person.status = PersonStatus.DECEASED
+    person.household = None
+    person.save(update_fields=["status", "household", "updated_at"])
+    _event(
+        kind=EventKind.DEATH,
+        grid=person.grid,
+        summary=_("Died"),
+        actor=actor,
+        occurred_on=day,
+        person=person,
+        household=hh,
+    )
+    audit_record(actor=actor, action=AuditAction.EVENT, obj=person, changes={"event": "death"})
+    return person
+
+
+@transaction.atomic
+def person_move_house(
+    *,
+    actor: Any,
+    person: Person,
+    to_household: Household,
+    relation: str,
+    occurred_on: dt.date | None = None,
+) -> Person:
+    """The person moves into another household (in this or another grid within scope)."""
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
+    _require(actor, Perm.CHANGE_REGISTER, to_household.grid)
+    if to_household.pk == person.household_id:
+        raise ValidationError({"to_household": _("The person already lives in this household.")})
+    if to_household.status != HouseholdStatus.ACTIVE:
+        raise ValidationError({"to_household": _("That household is dissolved.")})
+    day = _check_date(occurred_on)
+    old = _end_membership(person, day, "move_house")
+    _join(person=person, household=to_household, relation=relation, day=day)
+    person.household = to_household
+    person.relation = relation
+    person.grid = to_household.grid
+    person.status = PersonStatus.LIVING
+    person.save(update_fields=["household", "relation", "grid", "status", "updated_at"])
+    _event(
+        kind=EventKind.MOVE_HOUSE,
+        grid=to_household.grid,
+        summary=_("Moved from %(old)s to %(new)s")
+        % {"old": old.dwelling if old else "—", "new": to_household.dwelling},
+        actor=actor,
+        occurred_on=day,
+        person=person,
+        household=to_household,
+        dwelling=to_household.dwelling,
+        data={"from_household": old.pk if old else None},
+    )
+    audit_record(
+        actor=actor, action=AuditAction.EVENT, obj=person, changes={"event": "move_house"}
+    )
+    return person
+
+
+@transaction.atomic
+def person_tag_set(*, actor: Any, person: Person, tags: Iterable[Tag], source: str = "worker") -> None:
+    """Make the person's tags exactly *tags*, recording what was added and removed."""
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
+    wanted = {t.pk: t for t in tags}
+    current = {pt.tag_id: pt for pt in person.person_tags.select_related("tag")}
+    added = [wanted[i] for i in wanted.keys() - current.keys()]
+    removed = [current[i].tag for i in current.keys() - wanted.keys()]
+    PersonTag.objects.filter(person=person, tag__in=removed).delete()
+    for tag in added:
+        PersonTag.objects.create(person=person, tag=tag, source=source)
+    for kind, items in ((EventKind.TAGGED, added), (EventKind.UNTAGGED, removed)):
+        if items:
+            _event(
+                kind=kind,
+                grid=person.grid,
+                summary=", ".join(t.name for t in items),
+                actor=actor,
+                occurred_on=_today(),
+                person=person,
+            )
+    if added or removed:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            obj=person,
+            changes={"tags_added": [t.code for t in added], "tags_removed": [t.code for t in removed]},
+        )
+
+
+def person_confirm(*, actor: Any, person: Person) -> None:
+    """A worker saw the person and confirmed every field as it stands."""
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
+    now = timezone.now().isoformat(timespec="seconds")
+    for entry in person.provenance.values():
+        entry["confirmed_at"] = now
+        entry["by"] = getattr(actor, "pk", None)
+    person.save(update_fields=["provenance", "updated_at"])
+    _event(
+        kind=EventKind.CONFIRMED,
+        grid=person.grid,
+        summary=_("Details confirmed"),
+        actor=actor,
+        occurred_on=_today(),
+        person=person,
+    )
+
+
+# --- corrections proposed by residents ----------------------------------------------------
+
+
+@transaction.atomic
+def correction_propose(
+    *, actor: Any, person: Person, changes: dict[str, str], note: str = ""
+) -> CorrectionProposal:
+    """A resident proposes a change to a member of their own household; a worker reviews it."""
+    own = getattr(actor, "person", None)
+    if own is None or own.household_id is None or own.household_id != person.household_id:
+        raise PermissionDenied(_("You can only propose corrections for your own household."))
+    allowed = {k: v.strip() for k, v in changes.items() if k in ("name", "phone", "notes") and v}
+    if not allowed and not note.strip():
+        raise ValidationError(_("Say what should be corrected."))
+    if "phone" in allowed:
+        from linli.core.identity import normalise_phone
+
+        try:
+            normalise_phone(allowed["phone"])
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
+    household = person.household
+    assert household is not None
+    proposal = CorrectionProposal.objects.create(
+        household=household, person=person, proposed_by=actor, changes=allowed, note=note.strip()
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.PROPOSE,
+        obj=proposal,
+        area=household.grid,
+        object_label=person.name,
+        changes={k: ("***" if k == "phone" else v) for k, v in allowed.items()},
+    )
+    return proposal
+
+
+@transaction.atomic
+def correction_review(
+    *, actor: Any, proposal: CorrectionProposal, accept: bool, note: str = ""
+) -> CorrectionProposal:
+    """Accept (apply through person_update, source "resident") or reject a proposal."""
+    _require(actor, Perm.REVIEW_CORRECTIONS, proposal.household.grid)
+    if proposal.status != CorrectionStatus.PENDING:
+        raise ValidationError(_("This correction has already been reviewed."))
+    if accept and proposal.person is not None and proposal.changes:
+        person_update(actor=actor, person=proposal.person, data=proposal.changes, source="resident")
+    proposal.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
+    proposal.reviewed_by = actor
+    proposal.reviewed_at = timezone.now()
+    proposal.review_note = note
+    proposal.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.REVIEW,
+        obj=proposal,
+        area=proposal.household.grid,
+        changes={"status": proposal.status},
+    )
+    return proposal

@@ -1,0 +1,158 @@
+"""Django settings for Linli.
+
+Everything an operator may change comes from the environment (see docs/operations.md):
+DATABASE_URL, REDIS_URL, LINLI_SECRET_KEY, LINLI_FIELD_KEY, LINLI_DEBUG, LINLI_ALLOWED_HOSTS,
+LINLI_SMS_BACKEND, LINLI_VAR_DIR. Without any of them Linli runs embedded on SQLite under var/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from linli.core.secrets import load_or_create_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = os.environ.get("LINLI_SECRET_KEY") or load_or_create_secret(
+    VAR_DIR / "secrets" / "secret_key", nbytes=48
+)
+# Master key for field encryption and blind indexes (base64, 32 bytes). Losing it makes
+# every encrypted national ID and phone number unreadable: back it up apart from the data.
+LINLI_FIELD_KEY = os.environ.get("LINLI_FIELD_KEY") or load_or_create_secret(
+    VAR_DIR / "secrets" / "field_key", nbytes=32
+)
+
+DEBUG = os.environ.get("LINLI_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "huey.contrib.djhuey",
+    "linli.core",
+    "linli.areas",
+    "linli.accounts",
+    "linli.audit",
+    "linli.register",
+    "linli.notify",
+    "linli.workbench",
+    "linli.portal",
+    "linli.command",
+    "linli.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "linli.audit.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "linli.urls"
+WSGI_APPLICATION = "linli.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "linli" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "linli.workbench.context.nav",
+            ],
+        },
+    },
+]
+
+_sqlite_path = VAR_DIR / "linli.sqlite3"
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _sqlite_path,
+            "OPTIONS": {
+                # WAL lets the web server and the worker read while one of them writes;
+                # IMMEDIATE avoids "database is locked" on upgrade from a read to a write.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                    "PRAGMA busy_timeout=5000;PRAGMA foreign_keys=ON;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "workbench:login"
+LOGIN_REDIRECT_URL = "workbench:home"
+LOGOUT_REDIRECT_URL = "workbench:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "linli" / "locale"]
+TIME_ZONE = os.environ.get("LINLI_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS: list[Path] = []
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 12
+
+# Background tasks: huey, on SQLite next to the database by default, on Redis when REDIS_URL
+# is set (the city-scale path). Tasks are enqueued only after the transaction commits.
+_redis_url = os.environ.get("REDIS_URL")
+if _redis_url:
+    HUEY = {"huey_class": "huey.RedisHuey", "name": "linli", "url": _redis_url, "immediate": False}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "linli",
+        "filename": str(VAR_DIR / "tasks.sqlite3"),
+        "immediate": False,
+    }
+
+LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.notify.sms.ConsoleSmsBackend")
+LINLI_OTP_TTL_SECONDS = 300
+LINLI_OTP_MAX_ATTEMPTS = 5
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"linli": {"handlers": ["console"], "level": "INFO"}},
+}

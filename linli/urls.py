@@ -1,0 +1,15 @@
+"""Top-level routes: the workbench (/w/), the resident portal (/p/), the command view (/c/),
+the API (/api/v1/)."""
+
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="workbench:home", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("w/", include("linli.workbench.urls")),
+    path("p/", include("linli.portal.urls")),
+    path("c/", include("linli.command.urls")),
+    path("api/v1/", include("linli.api.urls")),
+]
