@@ -1,0 +1,222 @@
+"""Writes for accounts: users, role bindings, API tokens, sign-in by one-time SMS code."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linli.accounts.models import ApiToken, OtpChallenge, RoleBinding, User
+from linli.accounts.roles import ROLE_RANK, Perm, Role
+from linli.areas.models import Area
+from linli.audit.models import AuditAction
+from linli.audit.services import audit_record
+from linli.core import crypto
+from linli.core.identity import normalise_phone
+from linli.core.scoping import forget_scope, scope_for
+
+
+def highest_rank_over(user: Any, area: Area) -> int:
+    """The highest rank among the user's active bindings that cover *area*."""
+    ranks = [
+        ROLE_RANK.get(role, 0)
+        for role, path in user.role_bindings.filter(is_active=True).values_list(
+            "role", "area__path"
+        )
+        if area.path.startswith(path)
+    ]
+    return max(ranks, default=-1)
+
+
+def _check_may_grant(actor: Any, role: str, area: Area) -> None:
+    if actor is None:
+        return
+    if not scope_for(actor, Perm.MANAGE_USERS).covers(area):
+        raise PermissionDenied(_("You may grant roles only within your own jurisdiction."))
+    if ROLE_RANK.get(role, 99) > highest_rank_over(actor, area):
+        raise PermissionDenied(_("You may not grant a role above your own."))
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    username: str,
+    password: str | None,
+    role: str,
+    area: Area,
+    display_name: str = "",
+) -> tuple[User, str | None]:
+    """Create a staff user bound to *area*. Returns (user, generated password or None)."""
+    if role not in Role.values or role == Role.RESIDENT:
+        raise ValidationError({"role": _("Choose a staff role.")})
+    _check_may_grant(actor, role, area)
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": _("Enter a user name.")})
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("This user name is taken.")})
+    generated = None
+    if not password:
+        generated = password = secrets.token_urlsafe(12)
+    user = User(username=username, display_name=display_name.strip())
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=user, area=area)
+    binding_grant(actor=actor, user=user, role=role, area=area)
+    return user, generated
+
+
+@transaction.atomic
+def binding_grant(*, actor: Any, user: User, role: str, area: Area) -> RoleBinding:
+    """Bind *user* to *area* with *role* (reactivating an earlier binding)."""
+    if role not in Role.values or role == Role.RESIDENT:
+        raise ValidationError({"role": _("Choose a staff role.")})
+    _check_may_grant(actor, role, area)
+    binding, created = RoleBinding.objects.get_or_create(
+        user=user,
+        role=role,
+        area=area,
+        defaults={"granted_by": actor if getattr(actor, "is_authenticated", False) else None},
+    )
+    if not created and not binding.is_active:
+        binding.is_active = True
+        binding.save(update_fields=["is_active", "updated_at"])
+    forget_scope(user)
+    audit_record(
+        actor=actor,
+        action=AuditAction.GRANT,
+        obj=user,
+        area=area,
+        changes={"role": role, "area": area.code},
+    )
+    return binding
+
+
+@transaction.atomic
+def binding_revoke(*, actor: Any, binding: RoleBinding) -> None:
+    _check_may_grant(actor, binding.role, binding.area)
+    binding.is_active = False
+    binding.save(update_fields=["is_active", "updated_at"])
+    forget_scope(binding.user)
+    audit_record(
+        actor=actor,
+        action=AuditAction.REVOKE,
+        obj=binding.user,
+        area=binding.area,
+        changes={"role": binding.role, "area": binding.area.code},
+    )
+
+
+def token_issue(*, actor: Any, user: User, name: str = "integration") -> str:
+    """Create a bearer token for *user*; the raw token is returned once and never stored."""
+    raw = "lnl_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=crypto.token_digest(raw))
+    audit_record(actor=actor, action=AuditAction.TOKEN, obj=user, changes={"name": name})
+    return raw
+
+
+def token_authenticate(raw: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=crypto.token_digest(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+# --- resident sign-in with a one-time SMS code -------------------------------------------
+
+
+def otp_request(*, phone: str, ip: str | None = None) -> None:
+    """Send a sign-in code to *phone* if it belongs to a living resident of the register.
+
+    The answer to the caller is the same whether or not the phone is known, so the form
+    cannot be used to find out who lives here. Requests are limited per phone.
+    """
+    from linli.notify.tasks import send_sms
+    from linli.register.models import Person, PersonStatus
+
+    number = normalise_phone(phone)
+    bidx = crypto.blind_index("phone", number)
+    recent = OtpChallenge.objects.filter(
+        phone_bidx=bidx, created_at__gte=timezone.now() - timedelta(minutes=1)
+    )
+    if recent.exists():
+        raise ValidationError(_("A code was sent less than a minute ago; please wait."))
+    if not Person.objects.filter(
+        phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
+    ).exists():
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    OtpChallenge.objects.create(
+        phone_bidx=bidx,
+        code_digest=crypto.token_digest(f"{bidx}:{code}"),
+        expires_at=timezone.now() + timedelta(seconds=settings.LINLI_OTP_TTL_SECONDS),
+        ip=ip,
+    )
+    text = _("Your Linli sign-in code is %(code)s, valid for 5 minutes.") % {"code": code}
+    sealed = crypto.seal(number)
+    transaction.on_commit(lambda: send_sms(sealed, text))
+
+
+def otp_verify(*, phone: str, code: str) -> User:
+    """Check a code; return (creating if needed) the resident's account."""
+    from linli.register.models import Person, PersonStatus
+
+    wrong = ValidationError(_("The code is wrong or has expired."))
+    try:
+        number = normalise_phone(phone)
+    except ValidationError:
+        raise wrong from None
+    bidx = crypto.blind_index("phone", number)
+    challenge = (
+        OtpChallenge.objects.filter(phone_bidx=bidx, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at")
+        .first()
+    )
+    if challenge is None or challenge.attempts >= settings.LINLI_OTP_MAX_ATTEMPTS:
+        raise wrong
+    if not secrets.compare_digest(
+        challenge.code_digest, crypto.token_digest(f"{bidx}:{code.strip()}")
+    ):
+        # Counted outside any transaction so a wrong guess is never rolled back.
+        OtpChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
+        raise wrong
+    # Spend the code exactly once, even if two requests race with it.
+    if not OtpChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
+        raise wrong
+    person = (
+        Person.objects.filter(phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    if person is None:
+        raise wrong
+    user = User.objects.filter(person=person).first()
+    if user is None:
+        user = User(username=f"resident-{person.pk}", display_name=person.name, person=person)
+        user.set_unusable_password()
+        user.save()
+    audit_record(actor=user, action=AuditAction.LOGIN, obj=person, object_label=person.name)
+    return user
