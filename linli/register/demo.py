@@ -10,12 +10,16 @@ same timeline events and memberships the services would have written.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import Max
 from faker.providers.person.zh_CN import Provider as NameProvider
 
 from linli.areas.models import Area, AreaKind
@@ -42,18 +46,64 @@ from linli.register.models import (
 from linli.register.naming import pinyin_forms
 
 ROOT_CODE = "370100"
-DEMO_PASSWORD = "linli-demo-2026"
+DEMO_PASSWORD = "linli-demo-2026"  # noqa: S105 (printed for the demo; documented)
 REFERENCE_DAY = dt.date(2026, 1, 1)  # ages and dates are drawn relative to this day
 PERSONS_PER_GRID = 420
 GRIDS_PER_COMMUNITY = 6
 REGION_CODES = ["370102", "370103", "370104", "370105", "370112", "410105", "130102", "320102"]
-ESTATE_WORDS = ["幸福", "阳光", "和谐", "锦绣", "翠苑", "金桥", "绿洲", "春晖", "明珠", "东方",
-                "嘉园", "华庭", "丽景", "泉城", "望湖", "书香", "康乐", "朝阳", "滨河", "兴隆"]
+ESTATE_WORDS = [
+    "幸福",
+    "阳光",
+    "和谐",
+    "锦绣",
+    "翠苑",
+    "金桥",
+    "绿洲",
+    "春晖",
+    "明珠",
+    "东方",
+    "嘉园",
+    "华庭",
+    "丽景",
+    "泉城",
+    "望湖",
+    "书香",
+    "康乐",
+    "朝阳",
+    "滨河",
+    "兴隆",
+]
 ESTATE_SUFFIX = ["小区", "花园", "家园", "新村", "苑"]
-SUBDISTRICT_NAMES = ["和平街道", "长安街道", "新华街道", "文化街道", "光明街道", "建设街道",
-                     "解放街道", "友谊街道", "胜利街道", "团结街道"]
-COMMUNITY_WORDS = ["春风", "桃园", "柳荫", "银杏", "松柏", "丁香", "海棠", "青年", "振兴", "百花",
-                   "红星", "新桥", "南湖", "北苑", "西关", "东岳"]
+SUBDISTRICT_NAMES = [
+    "和平街道",
+    "长安街道",
+    "新华街道",
+    "文化街道",
+    "光明街道",
+    "建设街道",
+    "解放街道",
+    "友谊街道",
+    "胜利街道",
+    "团结街道",
+]
+COMMUNITY_WORDS = [
+    "春风",
+    "桃园",
+    "柳荫",
+    "银杏",
+    "松柏",
+    "丁香",
+    "海棠",
+    "青年",
+    "振兴",
+    "百花",
+    "红星",
+    "新桥",
+    "南湖",
+    "北苑",
+    "西关",
+    "东岳",
+]
 
 
 @dataclass
@@ -108,6 +158,7 @@ def seed_demo(
             )
             for i in range(subdistricts)
         ]
+    rows = _Rows()
     per_community = math.ceil(people / communities)
     remaining = people
     for c in range(communities):
@@ -123,8 +174,9 @@ def seed_demo(
                 name=f"{word}{suffix}社区",
                 parent=sub,
             )
-            _seed_community(rng, community, target, counters, tags)
+            _seed_community(rng, community, target, counters, tags, rows)
         progress(f"  {community.code} {community.name}: 累计 {counters.persons} 人")
+    rows.finish()
     audit_record(
         actor=None,
         action=AuditAction.CREATE,
@@ -141,6 +193,7 @@ def _seed_community(
     people: int,
     counters: Counters,
     tags: dict[str, Tag],
+    rows: _Rows,
 ) -> None:
     grids = [
         Area.objects.create(
@@ -173,8 +226,87 @@ def _seed_community(
         while quota > 0:
             building_no[estate.pk] += 1
             quota -= _seed_building(
-                rng, estate, grid, building_no[estate.pk], quota, counters, tags
+                rng, estate, grid, building_no[estate.pk], quota, counters, tags, rows
             )
+    rows.flush()
+
+
+class _Rows:
+    """Rows of the large tables, written with executemany and ids assigned here.
+
+    The ORM's bulk_create spends most of its time preparing each value; the seed writes
+    millions of rows, so it adapts values once per type and inserts plain tuples instead.
+    Ids are taken above the current maximum (the seed is the only writer while it runs) and
+    PostgreSQL sequences are moved past them by ``finish``.
+    """
+
+    MODELS = (Dwelling, Household, Person, Membership, RegisterEvent, PersonTag)
+
+    def __init__(self) -> None:
+        from django.utils import timezone
+
+        ops = connection.ops
+        now = ops.adapt_datetimefield_value(timezone.now())
+        self.next_id: dict[type[models.Model], int] = {}
+        self.rows: dict[type[models.Model], list[tuple[Any, ...]]] = {m: [] for m in self.MODELS}
+        self.columns: dict[type[models.Model], list[tuple[str, Callable[[Any], Any]]]] = {}
+        for model in self.MODELS:
+            self.next_id[model] = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+            cols: list[tuple[str, Callable[[Any], Any]]] = []
+            for f in model._meta.concrete_fields:
+                adapt: Callable[[Any], Any]
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                    adapt = lambda _v, now=now: now  # noqa: E731
+                elif isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
+                    adapt = lambda v: None if v is None else ops.adapt_datefield_value(v)  # noqa: E731
+                elif isinstance(f, models.JSONField):
+                    adapt = lambda v: json.dumps(v if v is not None else {}, ensure_ascii=False)  # noqa: E731
+                elif isinstance(f, models.DecimalField):
+                    adapt = lambda v: None if v is None else str(v)  # noqa: E731
+                else:
+                    adapt = lambda v: v  # noqa: E731
+                cols.append((f.attname, adapt))
+            self.columns[model] = cols
+        self.defaults = {
+            model: {f.attname: f.get_default() for f in model._meta.concrete_fields}
+            for model in self.MODELS
+        }
+
+    def add(self, model: type[models.Model], **values: Any) -> int:
+        pk = self.next_id[model]
+        self.next_id[model] = pk + 1
+        values["id"] = pk
+        defaults = self.defaults[model]
+        self.rows[model].append(
+            tuple(adapt(values.get(name, defaults[name])) for name, adapt in self.columns[model])
+        )
+        return pk
+
+    def flush(self) -> None:
+        with connection.cursor() as cur:
+            for model in self.MODELS:
+                rows = self.rows[model]
+                if not rows:
+                    continue
+                cols = ", ".join(
+                    connection.ops.quote_name(model._meta.get_field(n).column)
+                    for n, _ in self.columns[model]
+                )
+                marks = ", ".join(["%s"] * len(self.columns[model]))
+                cur.executemany(
+                    f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
+                    f"({cols}) VALUES ({marks})",
+                    rows,
+                )
+                rows.clear()
+
+    def finish(self) -> None:
+        from django.core.management.color import no_style
+
+        self.flush()
+        with connection.cursor() as cur:
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(self.MODELS)):
+                cur.execute(sql)
 
 
 def _seed_building(
@@ -185,6 +317,7 @@ def _seed_building(
     quota: int,
     counters: Counters,
     tags: dict[str, Tag],
+    rows: _Rows,
 ) -> int:
     floors = rng.choice([6, 6, 7, 11, 18])
     per_floor = 2
@@ -193,91 +326,98 @@ def _seed_building(
         estate=estate, grid=grid, name=f"{number}号楼", floors=floors, sort_key=number
     )
     counters.buildings += 1
-    entrances = [
-        Entrance.objects.create(building=building, name=f"{e + 1}单元", sort_key=e + 1)
-        for e in range(entrances_n)
-    ]
-    dwellings = []
-    for ent in entrances:
+    placed = 0
+    for e in range(entrances_n):
+        ent = Entrance.objects.create(building=building, name=f"{e + 1}单元", sort_key=e + 1)
         for floor in range(1, floors + 1):
             for k in range(1, per_floor + 1):
                 num = f"{floor}{k:02d}"
-                use = rng.choices(
-                    [DwellingUse.OWNER_OCCUPIED, DwellingUse.RENTED, DwellingUse.VACANT],
-                    weights=[74, 18, 8],
-                )[0]
-                dwellings.append(
-                    Dwelling(
-                        building=building,
-                        entrance=ent,
-                        grid=grid,
-                        floor=floor,
-                        number=num,
-                        use=use,
-                        floor_area=rng.choice([56, 68, 75, 89, 96, 110, 128, 143]),
-                        address=f"{estate.name}{building.name}{ent.name}{num}室",
-                    )
+                use = rng.choices(_USES, cum_weights=_USE_CUM)[0]
+                address = f"{estate.name}{building.name}{ent.name}{num}室"
+                dwelling_id = rows.add(
+                    Dwelling,
+                    building_id=building.pk,
+                    entrance_id=ent.pk,
+                    grid_id=grid.pk,
+                    floor=floor,
+                    number=num,
+                    use=use,
+                    floor_area=rng.choice([56, 68, 75, 89, 96, 110, 128, 143]),
+                    address=address,
                 )
-    Dwelling.objects.bulk_create(dwellings)
-    counters.dwellings += len(dwellings)
-
-    households: list[Household] = []
-    members: list[list[tuple[Person, str]]] = []
-    placed = 0
-    for d in dwellings:
-        if d.use == DwellingUse.VACANT or placed >= quota:
-            continue
-        size = min(rng.choices([1, 2, 3, 4, 5], weights=[14, 30, 30, 18, 8])[0], quota - placed)
-        tenant = d.use == DwellingUse.RENTED
-        people = _family(rng, size, tenant, grid, counters)
-        households.append(Household(dwelling=d, grid=grid))
-        members.append(people)
-        placed += size
-    Household.objects.bulk_create(households)
-    persons = [p for fam in members for p, _ in fam]
-    for hh, fam in zip(households, members, strict=True):
-        for p, _ in fam:
-            p.household = hh
-    Person.objects.bulk_create(persons, batch_size=2000)
-    counters.persons += len(persons)
-    counters.households += len(households)
-    heads = []
-    memberships, events, person_tags = [], [], []
-    for hh, fam in zip(households, members, strict=True):
-        hh.householder = fam[0][0]
-        heads.append(hh)
-        since = REFERENCE_DAY - dt.timedelta(days=rng.randint(30, 365 * 25))
-        for p, rel in fam:
-            memberships.append(
-                Membership(person=p, household=hh, relation=rel, started_on=since)
-            )
-            events.append(
-                RegisterEvent(
-                    kind=EventKind.MOVE_IN,
-                    occurred_on=since,
-                    person=p,
-                    household=hh,
-                    dwelling=hh.dwelling,
-                    grid=grid,
-                    summary=f"迁入 {hh.dwelling}",
-                    data={"source": "demo"},
+                counters.dwellings += 1
+                if use == DwellingUse.VACANT or placed >= quota:
+                    continue
+                size = min(rng.choices([1, 2, 3, 4, 5], cum_weights=_SIZE_CUM)[0], quota - placed)
+                placed += size
+                _seed_household(
+                    rng,
+                    dwelling_id,
+                    address,
+                    use == DwellingUse.RENTED,
+                    size,
+                    grid,
+                    counters,
+                    tags,
+                    rows,
                 )
-            )
-            person_tags.extend(
-                PersonTag(person=p, tag=tags[code], source="demo")
-                for code in _tags_for(rng, p, len(fam))
-                if code in tags
-            )
-    Household.objects.bulk_update(heads, ["householder"], batch_size=2000)
-    Membership.objects.bulk_create(memberships, batch_size=2000)
-    RegisterEvent.objects.bulk_create(events, batch_size=2000)
-    PersonTag.objects.bulk_create(person_tags, batch_size=2000)
     return placed
+
+
+_USES = [DwellingUse.OWNER_OCCUPIED, DwellingUse.RENTED, DwellingUse.VACANT]
+_USE_CUM = list(itertools.accumulate([74, 18, 8]))
+_SIZE_CUM = list(itertools.accumulate([14, 30, 30, 18, 8]))
+
+
+def _seed_household(
+    rng: random.Random,
+    dwelling_id: int,
+    address: str,
+    tenant: bool,
+    size: int,
+    grid: Area,
+    counters: Counters,
+    tags: dict[str, Tag],
+    rows: _Rows,
+) -> None:
+    family = _family(rng, size, tenant, counters)
+    household_id = rows.next_id[Household]
+    head_id = rows.next_id[Person]
+    rows.add(Household, dwelling_id=dwelling_id, grid_id=grid.pk, householder_id=head_id)
+    counters.households += 1
+    since = REFERENCE_DAY - dt.timedelta(days=rng.randint(30, 365 * 25))
+    for values in family:
+        values.update(household_id=household_id, grid_id=grid.pk)
+        person_id = rows.add(Person, **values)
+        counters.persons += 1
+        rows.add(
+            Membership,
+            person_id=person_id,
+            household_id=household_id,
+            relation=values["relation"],
+            started_on=since,
+        )
+        rows.add(
+            RegisterEvent,
+            kind=EventKind.MOVE_IN,
+            occurred_on=since,
+            person_id=person_id,
+            household_id=household_id,
+            dwelling_id=dwelling_id,
+            grid_id=grid.pk,
+            summary=f"迁入 {address}",
+            data={"source": "demo"},
+        )
+        for code in _tags_for(rng, values["birth_date"], values["sex"], len(family)):
+            if code in tags:
+                rows.add(PersonTag, person_id=person_id, tag_id=tags[code].pk, source="demo")
 
 
 def _national_id(rng: random.Random, birth: dt.date, sex: str, counters: Counters) -> str:
     while True:
-        seq = rng.randint(0, 99) * 10 + rng.choice([1, 3, 5, 7, 9] if sex == "M" else [0, 2, 4, 6, 8])
+        seq = rng.randint(0, 99) * 10 + rng.choice(
+            [1, 3, 5, 7, 9] if sex == "M" else [0, 2, 4, 6, 8]
+        )
         first17 = f"{rng.choice(REGION_CODES)}{birth:%Y%m%d}{seq:03d}"
         number = first17 + national_id_check_digit(first17)
         if number not in counters.ids:
@@ -293,71 +433,94 @@ def _person(
     sex: str,
     relation: str,
     residency: str,
-    grid: Area,
     counters: Counters,
-) -> tuple[Person, str]:
-    given_pool = NameProvider.first_names_male if sex == "M" else NameProvider.first_names_female
-    given = "".join(rng.choice(list(given_pool)) for _ in range(rng.choice([1, 2, 2])))
-    name = surname + given
+) -> dict[str, Any]:
+    given_pool = _GIVEN_MALE if sex == "M" else _GIVEN_FEMALE
+    given = rng.choice(given_pool)
+    if len(given) == 1 and rng.random() < 0.6:
+        given += rng.choice(_GIVEN_SINGLE)
     birth = REFERENCE_DAY - dt.timedelta(days=age * 365 + rng.randint(0, 364))
     nid = _national_id(rng, birth, sex, counters)
-    phone = f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}" if age >= 14 else ""
     sp, si = pinyin_forms(surname)
     gp, gi = pinyin_forms(given)
-    p = Person(
-        name=name,
-        name_pinyin=sp + gp,
-        name_initials=si + gi,
-        id_sealed=crypto.seal(nid),
-        id_bidx=crypto.blind_index("national_id", nid),
-        id_masked=mask_national_id(nid),
-        id_tail=nid[-4:],
-        birth_date=birth,
-        sex=sex,
-        residency=residency,
-        relation=relation,
-        grid=grid,
-        provenance={
-            f: {"source": "demo", "confirmed_at": "2025-12-01T09:00:00+08:00", "by": None}
-            for f in ("name", "national_id", "phone", "residency", "relation")
-        },
-    )
-    if phone:
-        p.phone_sealed = crypto.seal(phone)
-        p.phone_bidx = crypto.blind_index("phone", phone)
-        p.phone_masked = mask_phone(phone)
-        p.phone_tail = phone[-4:]
-    return p, relation
+    values: dict[str, Any] = {
+        "name": surname + given,
+        "name_pinyin": sp + gp,
+        "name_initials": si + gi,
+        "id_sealed": crypto.seal(nid),
+        "id_bidx": crypto.blind_index("national_id", nid),
+        "id_masked": mask_national_id(nid),
+        "id_tail": nid[-4:],
+        "birth_date": birth,
+        "sex": sex,
+        "residency": residency,
+        "relation": relation,
+        "provenance": _PROVENANCE,
+    }
+    if age >= 14:
+        phone = f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}"
+        values.update(
+            phone_sealed=crypto.seal(phone),
+            phone_bidx=crypto.blind_index("phone", phone),
+            phone_masked=mask_phone(phone),
+            phone_tail=phone[-4:],
+        )
+    return values
 
 
+_PROVENANCE = {
+    f: {"source": "demo", "confirmed_at": "2025-12-01T09:00:00+08:00", "by": None}
+    for f in ("name", "national_id", "phone", "residency", "relation")
+}
 _SURNAMES = list(NameProvider.last_names)
-_SURNAME_WEIGHTS = list(NameProvider.last_names.values())
+_SURNAME_CUM = list(itertools.accumulate(NameProvider.last_names.values()))
+_GIVEN_MALE = list(NameProvider.first_names_male)
+_GIVEN_FEMALE = list(NameProvider.first_names_female)
+_GIVEN_SINGLE = [n for n in NameProvider.first_names if len(n) == 1]
+
+
+def _surname(rng: random.Random) -> str:
+    return rng.choices(_SURNAMES, cum_weights=_SURNAME_CUM)[0]
 
 
 def _family(
-    rng: random.Random, size: int, tenant: bool, grid: Area, counters: Counters
-) -> list[tuple[Person, str]]:
-    surname = rng.choices(_SURNAMES, weights=_SURNAME_WEIGHTS)[0]
+    rng: random.Random, size: int, tenant: bool, counters: Counters
+) -> list[dict[str, Any]]:
+    surname = _surname(rng)
     if tenant:
         residency = rng.choices([Residency.TENANT, Residency.FLOATING], weights=[6, 4])[0]
     else:
         residency = rng.choices(
             [Residency.REGISTERED, Residency.LONG_TERM, Residency.FLOATING], weights=[82, 12, 6]
         )[0]
-    head_age = rng.choices([rng.randint(22, 40), rng.randint(41, 60), rng.randint(61, 92)],
-                           weights=[35, 40, 25])[0]
+    head_age = rng.choices(
+        [rng.randint(22, 40), rng.randint(41, 60), rng.randint(61, 92)], weights=[35, 40, 25]
+    )[0]
     head_sex = rng.choice("MF")
     fam = [
-        _person(rng, surname=surname, age=head_age, sex=head_sex, relation=Relation.SELF,
-                residency=residency, grid=grid, counters=counters)
+        _person(
+            rng,
+            surname=surname,
+            age=head_age,
+            sex=head_sex,
+            relation=Relation.SELF,
+            residency=residency,
+            counters=counters,
+        )
     ]
     if size >= 2:
         spouse_sex = "F" if head_sex == "M" else "M"
-        spouse_surname = rng.choices(_SURNAMES, weights=_SURNAME_WEIGHTS)[0]
+        spouse_surname = _surname(rng)
         fam.append(
-            _person(rng, surname=spouse_surname, age=max(20, head_age + rng.randint(-4, 4)),
-                    sex=spouse_sex, relation=Relation.SPOUSE, residency=residency, grid=grid,
-                    counters=counters)
+            _person(
+                rng,
+                surname=spouse_surname,
+                age=max(20, head_age + rng.randint(-4, 4)),
+                sex=spouse_sex,
+                relation=Relation.SPOUSE,
+                residency=residency,
+                counters=counters,
+            )
         )
     for _i in range(size - 2):
         if head_age > 55 and rng.random() < 0.5:
@@ -367,15 +530,21 @@ def _family(
         else:
             rel, age = Relation.CHILD, max(0, head_age - rng.randint(22, 34))
         fam.append(
-            _person(rng, surname=surname, age=age, sex=rng.choice("MF"), relation=rel,
-                    residency=residency, grid=grid, counters=counters)
+            _person(
+                rng,
+                surname=surname,
+                age=age,
+                sex=rng.choice("MF"),
+                relation=rel,
+                residency=residency,
+                counters=counters,
+            )
         )
     return fam
 
 
-def _tags_for(rng: random.Random, p: Person, family_size: int) -> list[str]:
-    assert p.birth_date is not None
-    age = (REFERENCE_DAY - p.birth_date).days // 365
+def _tags_for(rng: random.Random, birth: dt.date, sex: str, family_size: int) -> list[str]:
+    age = (REFERENCE_DAY - birth).days // 365
     codes = []
     if age >= 60:
         codes.append("elderly")
@@ -390,7 +559,7 @@ def _tags_for(rng: random.Random, p: Person, family_size: int) -> list[str]:
         codes.append("disabled")
     if rng.random() < 0.025:
         codes.append("low_income")
-    if age >= 25 and p.sex == "M" and rng.random() < 0.02:
+    if age >= 25 and sex == "M" and rng.random() < 0.02:
         codes.append("veteran")
     if age >= 45 and rng.random() < 0.1:
         codes.append("chronic_illness")
