@@ -1,2 +1,10 @@
+"""Routes of the command view (/c/)."""
+
+from django.urls import path
+
+from linli.command import views
+
 app_name = "command"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -293,11 +293,10 @@ class _Rows:
                     for n, _ in self.columns[model]
                 )
                 marks = ", ".join(["%s"] * len(self.columns[model]))
-                cur.executemany(
-                    f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
-                    f"({cols}) VALUES ({marks})",
-                    rows,
-                )
+                table = connection.ops.quote_name(model._meta.db_table)
+                # Identifiers come from model metadata, values travel as parameters.
+                sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608
+                cur.executemany(sql, rows)
                 rows.clear()
 
     def finish(self) -> None:

@@ -621,3 +621,80 @@ def correction_review(
         changes={"status": proposal.status},
     )
     return proposal
+
+
+# --- the configurable tag set (appended for the workbench) ---------------------------------
+
+_TAG_FIELDS = ("name", "name_en", "color", "description", "is_active", "sort_key")
+
+
+def _require_manage_tags(actor: Any) -> None:
+    # Tags are one set for the whole deployment, so any MANAGE_TAGS grant allows editing it.
+    if actor is not None and scope_for(actor, Perm.MANAGE_TAGS).is_empty:
+        raise PermissionDenied(_("You may not manage tags."))
+
+
+def _check_tag_values(values: dict[str, Any]) -> None:
+    import re
+
+    errors: dict[str, list[str]] = {}
+    if "name" in values and not str(values["name"]).strip():
+        errors["name"] = [_("Enter the tag's name.")]
+    if "color" in values and not re.match(r"^#[0-9a-fA-F]{6}$", str(values["color"])):
+        errors["color"] = [_("Use a colour like #1a2b3c.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def tag_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    name_en: str = "",
+    color: str = "#6c757d",
+    description: str = "",
+    sort_key: int = 0,
+    is_active: bool = True,
+) -> Tag:
+    """Add a tag to the configurable set (audited)."""
+    import re
+
+    _require_manage_tags(actor)
+    code = code.strip().lower()
+    if not re.match(r"^[a-z0-9_-]{1,32}$", code):
+        raise ValidationError({"code": _("Use lower-case letters, digits, - and _ only.")})
+    if Tag.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("A tag with this code already exists.")})
+    values = {
+        "name": name.strip(),
+        "name_en": name_en.strip(),
+        "color": color,
+        "description": description.strip(),
+        "sort_key": sort_key,
+        "is_active": is_active,
+    }
+    _check_tag_values(values)
+    tag = Tag.objects.create(code=code, **values)
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=tag, changes={"code": code, **values})
+    return tag
+
+
+@transaction.atomic
+def tag_update(*, actor: Any, tag: Tag, data: dict[str, Any]) -> list[str]:
+    """Rename, recolour, reorder, activate or deactivate a tag; returns the changed fields.
+    The code stays: reports and other systems refer to it."""
+    _require_manage_tags(actor)
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in _TAG_FIELDS}
+    _check_tag_values(values)
+    changed = {
+        k: {"from": getattr(tag, k), "to": v} for k, v in values.items() if getattr(tag, k) != v
+    }
+    if not changed:
+        return []
+    for k in changed:
+        setattr(tag, k, values[k])
+    tag.save()
+    audit_record(actor=actor, action=AuditAction.CHANGE, obj=tag, changes=changed)
+    return list(changed)
