@@ -27,7 +27,7 @@ LINLI_FIELD_KEY = os.environ.get("LINLI_FIELD_KEY") or load_or_create_secret(
     VAR_DIR / "secrets" / "field_key", nbytes=32
 )
 
-DEBUG = os.environ.get("LINLI_DEBUG", "1") == "1"
+DEBUG = os.environ.get("LINLI_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o

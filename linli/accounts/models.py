@@ -95,3 +95,6 @@ class OtpChallenge(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"otp {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

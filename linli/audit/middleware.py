@@ -17,7 +17,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
-        channel = "api" if path.startswith("/api/") else "portal" if path.startswith("/p/") else "web"
+        channel = (
+            "api" if path.startswith("/api/") else "portal" if path.startswith("/p/") else "web"
+        )
         ctx = AuditContext(
             ip=request.META.get("REMOTE_ADDR"),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],

@@ -10,7 +10,9 @@ from linli.accounts.roles import Perm
 from linli.audit.models import AuditEntry
 
 
-def audit_entries(*, user: Any, action: str = "", object_type: str = "", object_id: str = "") -> QuerySet[AuditEntry]:
+def audit_entries(
+    *, user: Any, action: str = "", object_type: str = "", object_id: str = ""
+) -> QuerySet[AuditEntry]:
     """Entries about objects in the user's audit scope, plus the user's own acts."""
     qs = AuditEntry.objects.restrict(user, Perm.VIEW_AUDIT)
     if getattr(user, "is_authenticated", False):

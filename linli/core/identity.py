@@ -59,7 +59,9 @@ def parse_national_id(value: str) -> NationalId:
     # rule that it existed in the birth year: people born before 1984 were numbered later,
     # under the codes of that time, so the stricter rule rejects real numbers.
     if not _known_region(number[:6]):
-        raise ValidationError(_("The national ID number has an unknown region code."), code="region")
+        raise ValidationError(
+            _("The national ID number has an unknown region code."), code="region"
+        )
     birth = ric.get_birth_date(number)
     if birth > dt.date.today():
         raise ValidationError(_("The birth date in the national ID is in the future."))

@@ -585,3 +585,31 @@ def demo_accounts() -> list[tuple[str, str, str]]:
         ("louzhang", "building_leader", grids[0].code),
         ("bumen", "department", district.code),
     ]
+
+
+def demo_resident_phone() -> str:
+    """The phone of a demo householder in the first grid, for trying the portal.
+
+    Printed by `linli serve --demo` only, and audited as a reveal like any other.
+    """
+    from linli.audit.models import AuditAction as Action
+
+    user = demo_accounts()[4]
+    grid = Area.objects.get(code=user[2])
+    person = (
+        Person.objects.filter(
+            grid=grid, status="living", relation=Relation.SELF, phone_sealed__isnull=False
+        )
+        .order_by("id")
+        .first()
+    )
+    if person is None:
+        return ""
+    audit_record(
+        actor=None,
+        action=Action.REVEAL,
+        obj=person,
+        field="phone",
+        reason="demo accounts banner (linli serve --demo)",
+    )
+    return person.reveal_phone()

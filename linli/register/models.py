@@ -40,7 +40,7 @@ class Estate(ScopedModel):
 
     @classmethod
     def scope_q(cls, scope: Scope) -> models.Q:
-        # Visible to those holding the community, and to grid workers whose grid has a building in it.
+        # Visible to holders of the community and to grid workers with a building in it.
         return scope.q("community") | models.Q(
             pk__in=Building.objects.filter(scope.q("grid")).values("estate_id")
         )
@@ -319,6 +319,9 @@ class PersonTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "tag"], name="unique_person_tag")]
         indexes = [models.Index(fields=["tag", "person"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.tag_id}"
 
 
 class EventKind(models.TextChoices):

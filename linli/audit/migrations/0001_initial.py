@@ -6,40 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0001_initial'),
+        ("areas", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='when')),
-                ('actor_label', models.CharField(max_length=150, verbose_name='who')),
-                ('action', models.CharField(choices=[('login', 'Signed in'), ('login_failed', 'Failed sign-in'), ('logout', 'Signed out'), ('reveal', 'Revealed personal data'), ('create', 'Created'), ('change', 'Changed'), ('delete', 'Deleted'), ('event', 'Register event'), ('export', 'Exported'), ('grant', 'Granted a role'), ('revoke', 'Revoked a role'), ('token', 'Issued an API token'), ('review', 'Reviewed a correction'), ('propose', 'Proposed a correction')], max_length=16, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, max_length=32)),
-                ('object_id', models.CharField(blank=True, max_length=32)),
-                ('object_label', models.CharField(blank=True, max_length=200, verbose_name='object')),
-                ('field', models.CharField(blank=True, max_length=64)),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='from')),
-                ('channel', models.CharField(default='web', max_length=16)),
-                ('user_agent', models.CharField(blank=True, max_length=200)),
-                ('prev_hash', models.CharField(blank=True, max_length=64)),
-                ('entry_hash', models.CharField(blank=True, max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="when")),
+                ("actor_label", models.CharField(max_length=150, verbose_name="who")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("login", "Signed in"),
+                            ("login_failed", "Failed sign-in"),
+                            ("logout", "Signed out"),
+                            ("reveal", "Revealed personal data"),
+                            ("create", "Created"),
+                            ("change", "Changed"),
+                            ("delete", "Deleted"),
+                            ("event", "Register event"),
+                            ("export", "Exported"),
+                            ("grant", "Granted a role"),
+                            ("revoke", "Revoked a role"),
+                            ("token", "Issued an API token"),
+                            ("review", "Reviewed a correction"),
+                            ("propose", "Proposed a correction"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, max_length=32)),
+                ("object_id", models.CharField(blank=True, max_length=32)),
+                (
+                    "object_label",
+                    models.CharField(blank=True, max_length=200, verbose_name="object"),
+                ),
+                ("field", models.CharField(blank=True, max_length=64)),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="from")),
+                ("channel", models.CharField(default="web", max_length=16)),
+                ("user_agent", models.CharField(blank=True, max_length=200)),
+                ("prev_hash", models.CharField(blank=True, max_length=64)),
+                ("entry_hash", models.CharField(blank=True, max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_audit_object__3eefc4_idx')],
+                "verbose_name": "audit entry",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id"], name="audit_audit_object__3eefc4_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -8,9 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.accounts.services import binding_grant, user_create
-from linli.accounts.models import User
 from linli.areas.models import Area
 
 
@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--role", required=True, choices=[r for r in Role.values if r != "resident"])
+        parser.add_argument(
+            "--role", required=True, choices=[r for r in Role.values if r != "resident"]
+        )
         parser.add_argument("--area", required=True, help="area code (see `linli areas`)")
         parser.add_argument("--name", default="", help="display name")
 

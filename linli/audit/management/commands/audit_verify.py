@@ -15,7 +15,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         checked, broken = audit_verify_chain()
         if broken is None:
-            self.stdout.write(self.style.SUCCESS(f"审计日志完整：{checked} 条 (audit chain intact)"))
+            self.stdout.write(
+                self.style.SUCCESS(f"审计日志完整：{checked} 条 (audit chain intact)")
+            )
             return
         self.stderr.write(f"审计日志在第 {broken} 条处断裂 (chain broken at entry {broken})")
         raise SystemExit(1)

@@ -26,7 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if demo_exists():
             if not opts["if_empty"]:
-                self.stdout.write("演示辖区已存在，未做任何改动。(demo jurisdiction already seeded)")
+                self.stdout.write(
+                    "演示辖区已存在，未做任何改动。(demo jurisdiction already seeded)"
+                )
             return
         started = time.perf_counter()
         self.stdout.write(f"正在生成演示辖区，约 {opts['people']} 人 …")
