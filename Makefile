@@ -8,7 +8,7 @@ STAMP_PY := $(VENV)/.installed
 STAMP_JS := node_modules/.installed
 VENDOR := linli/static/vendor/.copied
 
-.PHONY: setup demo test test-deps lint typecheck check migrations-check serve clean
+.PHONY: setup demo test test-deps lint typecheck check migrations-check messages clean
 
 setup: $(STAMP_PY) $(VENDOR) messages  ## environment, packages, assets, database
 	$(LINLI) migrate --noinput
@@ -28,8 +28,10 @@ $(VENDOR): $(STAMP_JS) scripts/vendor_assets.py
 	$(BIN)/python scripts/vendor_assets.py
 	touch $@
 
+# Each app keeps its own catalogue (linli/<app>/locale); compile them all (pure Python, Babel).
 messages: $(STAMP_PY)
-	$(BIN)/pybabel compile --use-fuzzy -d linli/locale -D django -f --statistics 2>&1 | tail -n 1
+	@for po in linli/*/locale/*/LC_MESSAGES/django.po; do \
+	  $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo >/dev/null || exit 1; done
 
 demo: setup  ## serve web + background worker on http://127.0.0.1:8000
 	$(LINLI) serve --demo
