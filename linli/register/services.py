@@ -686,7 +686,9 @@ def tag_update(*, actor: Any, tag: Tag, data: dict[str, Any]) -> list[str]:
     """Rename, recolour, reorder, activate or deactivate a tag; returns the changed fields.
     The code stays: reports and other systems refer to it."""
     _require_manage_tags(actor)
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in _TAG_FIELDS}
+    values = {
+        k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in _TAG_FIELDS
+    }
     _check_tag_values(values)
     changed = {
         k: {"from": getattr(tag, k), "to": v} for k, v in values.items() if getattr(tag, k) != v

@@ -14,9 +14,4 @@ def nav(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "can": {
-            p.name.lower(): not scope_for(user, p).is_empty
-            for p in Perm
-        }
-    }
+    return {"can": {p.name.lower(): not scope_for(user, p).is_empty for p in Perm}}

@@ -1,0 +1,121 @@
+"""Scoped reads the workbench pages need beyond register.selectors: grouped counts per node.
+
+Every count here goes through ``restrict()`` and is one grouped query, so a page about a
+district never loads the district's people into memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+
+from linli.accounts.models import RoleBinding
+from linli.accounts.roles import Perm
+from linli.areas.models import Area
+from linli.register.models import (
+    Building,
+    Dwelling,
+    Household,
+    HouseholdStatus,
+    Person,
+    PersonStatus,
+)
+
+
+def areas_visible(user: Any) -> QuerySet[Area]:
+    """Nodes of the tree the user may look at in the register."""
+    return Area.objects.restrict(user, Perm.VIEW_REGISTER)
+
+
+def root_areas(user: Any) -> list[Area]:
+    """The nodes the user is bound to (the top of what they see), deepest duplicates dropped."""
+    from linli.core.scoping import scope_for
+
+    paths = scope_for(user, Perm.VIEW_REGISTER).paths
+    if not paths:
+        return []
+    return list(Area.objects.filter(path__in=paths).order_by("path"))
+
+
+def _child_case(children: Sequence[Area], lookup: str) -> Case:
+    whens = [When(**{f"{lookup}__startswith": c.path}, then=Value(c.pk)) for c in children]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def counts_by_area(user: Any, areas: Sequence[Area]) -> dict[int, dict[str, int]]:
+    """Living persons and active households under each of *areas* (siblings, not nested).
+
+    One grouped query per kind: rows are labelled with the area whose path prefixes their
+    grid's path, then counted per label.
+    """
+    result: dict[int, dict[str, int]] = {a.pk: {"persons": 0, "households": 0} for a in areas}
+    if not areas:
+        return result
+    persons = (
+        Person.objects.restrict(user)
+        .filter(status=PersonStatus.LIVING)
+        .annotate(node=_child_case(areas, "grid__path"))
+        .order_by()
+        .values("node")
+        .annotate(n=Count("id"))
+        .values_list("node", "n")
+    )
+    for node, n in persons:
+        if node in result:
+            result[node]["persons"] = n
+    households = (
+        Household.objects.restrict(user)
+        .filter(status=HouseholdStatus.ACTIVE)
+        .annotate(node=_child_case(areas, "grid__path"))
+        .order_by()
+        .values("node")
+        .annotate(n=Count("id"))
+        .values_list("node", "n")
+    )
+    for node, n in households:
+        if node in result:
+            result[node]["households"] = n
+    return result
+
+
+def counts_by_building(user: Any, buildings: Sequence[Building]) -> dict[int, dict[str, int]]:
+    """Dwellings, active households and living persons per building, one grouped query each."""
+    ids = [b.pk for b in buildings]
+    result: dict[int, dict[str, int]] = {
+        i: {"dwellings": 0, "households": 0, "persons": 0} for i in ids
+    }
+    if not ids:
+        return result
+    rows: list[tuple[str, QuerySet[Any], str]] = [
+        ("dwellings", Dwelling.objects.restrict(user), "building_id"),
+        (
+            "households",
+            Household.objects.restrict(user).filter(status=HouseholdStatus.ACTIVE),
+            "dwelling__building_id",
+        ),
+        (
+            "persons",
+            Person.objects.restrict(user).filter(status=PersonStatus.LIVING),
+            "household__dwelling__building_id",
+        ),
+    ]
+    for key, qs, lookup in rows:
+        grouped = (
+            qs.filter(**{f"{lookup}__in": ids})
+            .order_by()
+            .values(lookup)
+            .annotate(n=Count("id"))
+            .values_list(lookup, "n")
+        )
+        for building_id, n in grouped:
+            result[building_id][key] = n
+    return result
+
+
+def bindings_managed(user: Any) -> QuerySet[RoleBinding]:
+    """Role bindings on nodes the user manages users for."""
+    return RoleBinding.objects.restrict(user, Perm.MANAGE_USERS).select_related(
+        "user", "area", "granted_by"
+    )
