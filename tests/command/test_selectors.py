@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -15,8 +14,6 @@ from linli.register.models import DwellingUse, Tag
 from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
-
-EMPTY_AGES = {"0-6": 0, "7-17": 0, "18-34": 0, "35-59": 0, "60-79": 0, "80+": 0}
 
 
 def _ages(counts: dict[str, Any]) -> dict[str, tuple[int, int]]:
