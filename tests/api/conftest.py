@@ -48,7 +48,11 @@ class ApiClient:
             kwargs["data"] = params
         response = getattr(self.client, method.lower())(url, **kwargs)
         text = response.content.decode()
-        data = json.loads(text) if response.get("Content-Type", "").startswith("application/json") else None
+        data = (
+            json.loads(text)
+            if response.get("Content-Type", "").startswith("application/json")
+            else None
+        )
         return Answer(response.status_code, data, response.headers, text)
 
     def get(self, path: str, **params: Any) -> Answer:

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from linli.accounts.roles import Perm
 from linli.api.auth import caller
@@ -133,7 +133,7 @@ def person_detail(request: HttpRequest, person_id: int) -> Person:
         "messages per field. Recorded in the person's timeline and in the audit log."
     ),
 )
-def person_create(request: HttpRequest, payload: PersonCreateIn) -> tuple[int, Person]:
+def person_create(request: HttpRequest, payload: PersonCreateIn) -> Status[Person]:
     user = caller(request)
     household = None
     grid = None
@@ -157,7 +157,7 @@ def person_create(request: HttpRequest, payload: PersonCreateIn) -> tuple[int, P
         source="api",
         occurred_on=payload.occurred_on,
     )
-    return 201, _persons(user).get(pk=person.pk)
+    return Status(201, _persons(user).get(pk=person.pk))
 
 
 @router.patch(
@@ -175,7 +175,9 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonUpdateIn)
     user = caller(request)
     person = get_object_or_404(_persons(user), pk=person_id)
     data = {
-        k: v for k, v in payload.model_dump(mode="json", exclude_unset=True).items() if v is not None
+        k: v
+        for k, v in payload.model_dump(mode="json", exclude_unset=True).items()
+        if v is not None
     }
     codes = data.pop("tags", None)
     # Details and tags change together or not at all.

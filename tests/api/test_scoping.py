@@ -1,0 +1,209 @@
+"""Grid A's worker, calling with a token, sees nothing of grid B through any operation.
+
+The operations are read from the generated openapi.json, so an operation added later is
+walked too (and the walk fails when it meets a path parameter or write it does not know).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.forms.models import model_to_dict
+
+from linli.audit.models import AuditEntry
+from linli.register.models import Household, Membership, Person, PersonTag, RegisterEvent
+from tests.api.conftest import API, ApiClient, BOnly
+from tests.factories import World
+
+pytestmark = pytest.mark.django_db
+
+# Which resource each path parameter names; a list path's first segment names its items.
+PARAM_RESOURCE = {
+    "area_id": "areas",
+    "estate_id": "estates",
+    "building_id": "buildings",
+    "dwelling_id": "dwellings",
+    "household_id": "households",
+    "person_id": "persons",
+}
+
+
+def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
+    """Every object id of grid B, per resource."""
+    return {
+        "areas": [world.b.grid.pk],
+        "estates": [b_only.estate.pk],
+        "buildings": [world.b.building.pk, b_only.building.pk],
+        "dwellings": [
+            *world.b.building.dwellings.values_list("pk", flat=True),
+            b_only.dwelling.pk,
+        ],
+        "households": [world.b.household.pk],
+        "persons": [world.b.householder.pk, world.b.member.pk],
+    }
+
+
+def b_words(world: World) -> list[str]:
+    """Names that appear only in grid B's objects."""
+    return ["李建国", "李小B", "网格B", world.b.grid.code, "2号楼", "乙苑", "9号楼"]
+
+
+def b_filter_values(world: World, b_only: BOnly) -> dict[str, list[str]]:
+    return {
+        "area": [world.b.grid.code, str(world.b.grid.pk)],
+        "grid": [world.b.grid.code, str(world.b.grid.pk)],
+        "parent": [str(world.b.grid.pk)],
+        "estate": [str(b_only.estate.pk)],
+        "building": [str(world.b.building.pk), str(b_only.building.pk)],
+        "dwelling": [str(world.b.dwelling.pk), str(b_only.dwelling.pk)],
+        "household": [str(world.b.household.pk)],
+    }
+
+
+def operations(method: str) -> list[tuple[str, dict[str, Any]]]:
+    spec = ApiClient().get("/openapi.json").data
+    return [(path, ops[method]) for path, ops in spec["paths"].items() if method in ops]
+
+
+def assert_no_b(answer: Any, world: World, b_ids: dict[str, list[int]], resource: str) -> None:
+    assert answer.status == 200, answer.text
+    items = answer.data["items"]
+    assert answer.data["count"] == len(items)  # every page fits (limit=200)
+    assert not {i["id"] for i in items} & set(b_ids[resource]), resource
+    for item in items:
+        for member in item.get("members", []):
+            assert member["id"] not in b_ids["persons"]
+        for key in ("household_id",):
+            if key in item:
+                assert item[key] not in b_ids["households"]
+        for key in ("building_id",):
+            if key in item:
+                assert item[key] not in b_ids["buildings"]
+        if "grid_id" in item:
+            assert item["grid_id"] == world.a.grid.pk
+    for word in b_words(world):
+        assert word not in answer.text, (resource, word)
+
+
+def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: ApiClient) -> None:
+    b_ids = b_objects(world, b_only)
+    filters = b_filter_values(world, b_only)
+    lists = details = 0
+    for path, op in operations("get"):
+        if not path.startswith(API + "/") or path == API + "/openapi.json":
+            continue
+        rel = path[len(API) :]
+        params = re.findall(r"{(\w+)}", rel)
+        query = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+        if params:
+            (name,) = params  # one object per operation so far
+            resource = PARAM_RESOURCE[name]
+            for pk in b_ids[resource]:
+                answer = a_api.get(rel.replace("{" + name + "}", str(pk)))
+                assert answer.status == 404, (rel, pk, answer.text)
+                assert answer.data == {"detail": "Not found.", "errors": {}}
+            details += 1
+            continue
+        resource = rel.strip("/").split("/")[0]
+        extra = {"status": "all"} if "status" in query and resource == "persons" else {}
+        assert_no_b(a_api.get(rel, limit=200, **extra), world, b_ids, resource)
+        for name in query:
+            for value in filters.get(name, []):
+                answer = a_api.get(rel, limit=200, **{name: value})
+                assert_no_b(answer, world, b_ids, resource)
+                assert answer.data["count"] == 0, (rel, name, value)
+        lists += 1
+    assert (lists, details) == (6, 7)
+
+
+def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
+    def ids(path: str) -> list[int]:
+        return [i["id"] for i in a_api.get(path, limit=200).data["items"]]
+
+    assert ids("/areas") == [world.a.grid.pk]
+    assert ids("/estates") == [world.a.building.estate_id]
+    assert ids("/buildings") == [world.a.building.pk]
+    assert ids("/dwellings") == sorted(world.a.building.dwellings.values_list("pk", flat=True))
+    assert ids("/households") == [world.a.household.pk]
+    assert ids("/persons") == [world.a.householder.pk, world.a.member.pk]
+    household = a_api.get(f"/households/{world.a.household.pk}").data
+    assert [m["id"] for m in household["members"]] == [world.a.householder.pk, world.a.member.pk]
+
+
+def snapshot(world: World) -> dict[str, Any]:
+    """Everything a write on grid B could change."""
+    persons = Person.objects.filter(grid=world.b.grid).order_by("pk")
+    return {
+        "persons": [{k: v for k, v in model_to_dict(p).items() if k != "tags"} for p in persons],
+        "person_count": Person.objects.count(),
+        "households": list(Household.objects.values().order_by("pk")),
+        "memberships": list(Membership.objects.values().order_by("pk")),
+        "tags": list(PersonTag.objects.values_list("person_id", "tag_id").order_by("pk")),
+        "events": RegisterEvent.objects.count(),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """For each write operation, the bodies that aim it at grid B."""
+    return {
+        ("post", "/persons"): [
+            {"name": "王越界", "household": world.b.household.pk, "relation": "child"},
+            {"name": "王越界", "grid": world.b.grid.code},
+            {"name": "王越界", "grid": str(world.b.grid.pk)},
+        ],
+        ("patch", "/persons/{person_id}"): [{"name": "改名", "tags": ["elderly"]}],
+        ("post", "/persons/{person_id}/reveal"): [{"field": "national_id", "reason": "核对身份"}],
+        ("post", "/persons/{person_id}/move-out"): [{"destination": "外地"}],
+    }
+
+
+def test_every_write_on_grid_b_is_404_and_changes_nothing(
+    world: World, b_only: BOnly, a_api: ApiClient
+) -> None:
+    b_ids = b_objects(world, b_only)
+    calls = write_calls(world)
+    before = snapshot(world)
+    seen = set()
+    for method in ("post", "patch", "put", "delete"):
+        for path, _op in operations(method):
+            rel = path[len(API) :]
+            bodies = calls[(method, rel)]  # a KeyError here: teach this test the new write
+            seen.add((method, rel))
+            params = re.findall(r"{(\w+)}", rel)
+            targets = (
+                [rel.replace("{person_id}", str(pk)) for pk in b_ids["persons"]]
+                if params == ["person_id"]
+                else [rel]
+            )
+            assert params in ([], ["person_id"])
+            for url in targets:
+                for body in bodies:
+                    answer = a_api.call(method, url, body)
+                    assert answer.status == 404, (method, url, body, answer.text)
+    assert seen == set(calls)
+    assert snapshot(world) == before
+
+
+def test_grid_b_worker_sees_their_own(world: World, b_api: ApiClient) -> None:
+    answer = b_api.get("/persons")
+    assert [p["id"] for p in answer.data["items"]] == [world.b.householder.pk, world.b.member.pk]
+    assert b_api.get(f"/persons/{world.a.householder.pk}").status == 404
+
+
+def test_department_may_read_but_not_change_or_reveal(world: World, dept_api: ApiClient) -> None:
+    assert dept_api.get("/persons").data["count"] == 4
+    before = snapshot(world)
+    pk = world.b.householder.pk
+    changed = dept_api.patch(f"/persons/{pk}", {"name": "改名"})
+    assert changed.status == 403
+    assert changed.data["detail"] == "You may not change records outside your jurisdiction."
+    revealed = dept_api.post(f"/persons/{pk}/reveal", {"field": "phone", "reason": "核对"})
+    assert revealed.status == 403
+    assert revealed.data["detail"] == "You may not reveal personal data of this person."
+    assert dept_api.post(f"/persons/{pk}/move-out", {}).status == 403
+    created = dept_api.post("/persons", {"name": "王五", "grid": world.b.grid.code})
+    assert created.status == 403
+    assert snapshot(world) == before
