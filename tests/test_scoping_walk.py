@@ -1,0 +1,254 @@
+"""Walk every page of every face with users of two sibling grids.
+
+Every URL name must be classified below: an object page (it takes the id of something that
+lives in a grid), a list page (it shows many things), or exempt (with the reason). A new page
+that is not classified fails `test_every_url_is_classified`, so no page escapes the walk.
+
+For object pages, grid A's users ask for grid B's objects with GET and POST: the answer is 404
+(never 403, which would confirm the object exists) and nothing in the database changes. For
+list pages, grid A's users see none of grid B's people, addresses or ID numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from linli.accounts.models import RoleBinding, User
+from linli.accounts.services import binding_grant
+from linli.audit.models import AuditEntry
+from linli.register import services as reg
+from linli.register.models import (
+    CorrectionProposal,
+    Household,
+    Membership,
+    Person,
+    RegisterEvent,
+)
+from tests.factories import PASSWORD, World
+
+pytestmark = pytest.mark.django_db
+
+IdOf = Callable[[World, dict[str, Any]], int]
+
+# url name -> grid B's object of the kind the page expects (extra objects made in `extras`).
+OBJECT_PAGES: dict[str, IdOf] = {
+    "workbench:area_detail": lambda w, x: w.b.grid.pk,
+    "workbench:estate_detail": lambda w, x: x["estate_b"].pk,
+    "workbench:building_detail": lambda w, x: w.b.building.pk,
+    "workbench:dwelling_detail": lambda w, x: w.b.dwelling.pk,
+    "workbench:household_open": lambda w, x: w.b.dwelling.pk,
+    "workbench:household_detail": lambda w, x: w.b.household.pk,
+    "workbench:person_detail": lambda w, x: w.b.householder.pk,
+    "workbench:person_edit": lambda w, x: w.b.householder.pk,
+    "workbench:person_reveal": lambda w, x: w.b.householder.pk,
+    "workbench:person_confirm": lambda w, x: w.b.householder.pk,
+    "workbench:person_move_out": lambda w, x: w.b.householder.pk,
+    "workbench:person_death": lambda w, x: w.b.householder.pk,
+    "workbench:person_move_house": lambda w, x: w.b.householder.pk,
+    "workbench:correction_review": lambda w, x: x["correction_b"].pk,
+    "workbench:user_detail": lambda w, x: w.b.worker.pk,
+    "workbench:binding_revoke": lambda w, x: x["binding_b"].pk,
+    "portal:correct": lambda w, x: w.b.member.pk,
+}
+EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
+
+LIST_PAGES = [
+    "workbench:home",
+    "workbench:person_list",
+    "workbench:correction_list",
+    "workbench:audit_list",
+    "workbench:user_list",
+    "command:home",
+    "portal:home",
+]
+
+EXEMPT = {
+    # Sign-in and sign-out pages hold no register data.
+    "workbench:login": "no register data",
+    "workbench:logout": "no register data",
+    "portal:login": "no register data",
+    "portal:login_verify": "no register data",
+    "portal:logout": "no register data",
+    "set_language": "language switch",
+    # Tags are one configuration for the deployment, not data of a grid.
+    "workbench:tag_list": "deployment configuration",
+    "workbench:tag_create": "deployment configuration",
+    "workbench:tag_edit": "deployment configuration",
+    "workbench:tag_toggle": "deployment configuration",
+    # Creating a person/user takes its grid from the form; covered in tests/workbench.
+    "workbench:person_create": "target chosen in the form; tested in tests/workbench",
+    "workbench:user_create": "target chosen in the form; tested in tests/workbench",
+}
+
+
+def _names(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    resolver = resolver or get_resolver()
+    names: list[str] = []
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "api":
+                continue  # the API walks its own operations (tests/api)
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            names += _names(p, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.append(prefix + p.name)
+    return names
+
+
+def test_every_url_is_classified() -> None:
+    known = set(OBJECT_PAGES) | set(LIST_PAGES) | set(EXEMPT)
+    assert sorted(set(_names()) - known) == []
+
+
+@pytest.fixture
+def extras(world: World) -> dict[str, Any]:
+    estate_b = reg.estate_create(actor=None, community=world.community, name="乙区小区")
+    reg.building_create(actor=None, estate=estate_b, grid=world.b.grid, name="9号楼", floors=6)
+    resident_b = User.objects.create(username="resident-b", person=world.b.householder)
+    correction_b = reg.correction_propose(
+        actor=resident_b, person=world.b.member, changes={"name": "李小乙"}
+    )
+    leader_a = User.objects.create_user(username="leader-a", password=PASSWORD)
+    binding_grant(actor=None, user=leader_a, role="grid_leader", area=world.a.grid)
+    resident_a = User.objects.create(username="resident-a", person=world.a.householder)
+    return {
+        "estate_b": estate_b,
+        "correction_b": correction_b,
+        "binding_b": RoleBinding.objects.get(user=world.b.worker),
+        "leader_a": leader_a,
+        "resident_a": resident_a,
+    }
+
+
+def _snapshot() -> tuple[Any, ...]:
+    return (
+        list(
+            Person.objects.order_by("pk").values_list(
+                "pk", "name", "status", "grid_id", "household_id", "provenance"
+            )
+        ),
+        list(Household.objects.order_by("pk").values_list("pk", "status", "householder_id")),
+        Membership.objects.filter(ended_on__isnull=False).count(),
+        RegisterEvent.objects.count(),
+        list(CorrectionProposal.objects.values_list("pk", "status")),
+        list(RoleBinding.objects.values_list("pk", "is_active")),
+        AuditEntry.objects.filter(action="reveal").count(),
+    )
+
+
+def _clients(world: World, extras: dict[str, Any]) -> dict[str, Client]:
+    clients = {}
+    for label, user in (
+        ("grid worker A", world.a.worker),
+        ("grid leader A", extras["leader_a"]),
+        ("resident A", extras["resident_a"]),
+    ):
+        c = Client()
+        c.force_login(user)
+        clients[label] = c
+    return clients
+
+
+def test_object_pages_answer_404_for_the_sibling_grid(world: World, extras: dict[str, Any]) -> None:
+    """B's objects look exactly like objects that do not exist: same status, same place.
+
+    A user who holds the page's permission gets 404; one who holds it nowhere may get the
+    page's own 403 or a sign-in redirect, but the same for B's id as for a missing id.
+    """
+    before = _snapshot()
+    failures = []
+    data = {
+        "reason": "核查",
+        "occurred_on": "2026-01-01",
+        "name": "越权",
+        "accept": "1",
+        "note": "x",
+        "field": "national_id",
+    }
+    for label, client in _clients(world, extras).items():
+        for name, id_of in OBJECT_PAGES.items():
+            key = "person_id" if name == "portal:correct" else "pk"
+            for pk in (id_of(world, extras),):
+                url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), key: pk})
+                missing = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), key: 987654})
+                for method in ("get", "post"):
+                    call = getattr(client, method)
+                    r, r0 = (
+                        (call(url, data), call(missing, data))
+                        if method == "post"
+                        else (call(url), call(missing))
+                    )
+                    seen = (r.status_code, r.get("Location"))
+                    if seen != (r0.status_code, r0.get("Location")) or r.status_code < 300:
+                        failures.append(
+                            f"{label} {method.upper()} {url} → {seen}, "
+                            f"missing id → {r0.status_code}"
+                        )
+    # Those who hold the permission on their own grid get exactly 404 for B's objects.
+    leader = _clients(world, extras)["grid leader A"]
+    for name, id_of in OBJECT_PAGES.items():
+        if name.startswith("portal:"):
+            continue
+        url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), "pk": id_of(world, extras)})
+        for r in (leader.get(url), leader.post(url, data)):
+            if r.status_code not in (404, 405):
+                failures.append(f"grid leader A {url} → {r.status_code}, expected 404")
+    assert failures == [], "\n".join(failures)
+    assert _snapshot() == before
+
+
+def test_list_pages_hold_nothing_of_the_sibling_grid(world: World, extras: dict[str, Any]) -> None:
+    b = world.b
+    markers = [
+        b.householder.name,
+        b.member.name,
+        b.householder.id_masked,
+        b.householder.phone_masked,
+        b.dwelling.address,
+        b.worker.username,
+        "乙区小区",
+    ]
+    failures = []
+    for label, client in _clients(world, extras).items():
+        for name in LIST_PAGES:
+            r = client.get(reverse(name), follow=True)
+            body = r.content.decode()
+            leaked = [m for m in markers if m and m in body]
+            if leaked:
+                failures.append(f"{label} {name}: {leaked}")
+            # Searching for B's people by every key finds nothing either.
+        for q in (
+            b.householder.name,
+            b.householder_id_number,
+            b.householder_phone,
+            b.householder_id_number[-4:],
+            "ljg",
+        ):
+            r = client.get(reverse("workbench:person_list"), {"q": q}, follow=True)
+            body = r.content.decode()
+            b_link = reverse("workbench:person_detail", kwargs={"pk": b.householder.pk})
+            if f'href="{b_link}"' in body or b.householder.id_masked in body:
+                failures.append(f"{label} search {q!r} found B's householder")
+    assert failures == []
+
+
+def test_sibling_worker_sees_own_grid(world: World, extras: dict[str, Any]) -> None:
+    """The walk is not vacuous: A's worker does see A's own objects on the same pages."""
+    c = Client()
+    assert c.login(username=world.a.worker.username, password=PASSWORD)
+    for name, pk in (
+        ("workbench:person_detail", world.a.householder.pk),
+        ("workbench:household_detail", world.a.household.pk),
+        ("workbench:dwelling_detail", world.a.dwelling.pk),
+        ("workbench:building_detail", world.a.building.pk),
+        ("workbench:area_detail", world.a.grid.pk),
+    ):
+        r = c.get(reverse(name, kwargs={"pk": pk}))
+        assert r.status_code == 200, name
+    r = c.get(reverse("workbench:person_list"))
+    assert world.a.householder.name in r.content.decode()
