@@ -121,7 +121,7 @@ def _manager_rank(user: Any) -> int:
 def _grant_form_args(user: Any) -> dict[str, Any]:
     return {
         "roles": wb_forms.grantable_roles(_manager_rank(user)),
-        "areas": Area.objects.restrict(user, Perm.MANAGE_USERS).order_by("path")[:500],
+        "areas": Area.objects.restrict(user, Perm.MANAGE_USERS).order_by("path"),
     }
 
 

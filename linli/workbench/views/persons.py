@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -84,7 +85,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "field": FIELD_LABELS.get(name, name),
             "source": SOURCE_LABELS.get(entry.get("source", ""), entry.get("source", "")),
-            "confirmed_at": entry.get("confirmed_at", ""),
+            "confirmed_at": parse_datetime(entry.get("confirmed_at") or ""),
             "by": by_label.get(entry.get("by"), ""),
         }
         for name, entry in person.provenance.items()
