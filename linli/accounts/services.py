@@ -128,6 +128,19 @@ def token_issue(*, actor: Any, user: User, name: str = "integration") -> str:
     return raw
 
 
+def token_revoke(*, actor: Any, token: ApiToken) -> None:
+    """Stop a token working at once; the row stays for the record."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.REVOKE,
+            obj=token.user,
+            changes={"token": token.prefix, "name": token.name},
+        )
+
+
 def token_authenticate(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     token = (
