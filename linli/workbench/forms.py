@@ -76,7 +76,12 @@ def _today() -> Any:
 
 
 class DateInput(forms.DateInput):
+    """The browser's date picker; it needs ISO dates whatever the UI language."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _tag_field() -> forms.ModelMultipleChoiceField:

@@ -278,3 +278,12 @@ def test_audit_list_filters(world: World, a_client: Client) -> None:
     assert "回访老人" in html and "查看" in html
     html = a_client.get(reverse("workbench:audit_list") + "?action=login").content.decode()
     assert "回访老人" not in html
+
+
+def test_date_fields_default_to_today_in_iso_for_the_date_picker(
+    world: World, a_client: Client
+) -> None:
+    html = a_client.get(
+        reverse("workbench:person_move_out", args=[world.a.member.pk])
+    ).content.decode()
+    assert f'type="date" name="occurred_on" value="{timezone.localdate().isoformat()}"' in html

@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     roots = wb_sel.root_areas(user)
     root_counts = wb_sel.counts_by_area(user, roots)
-    children = list(Area.objects.filter(parent__in=roots).order_by("path"))
+    children = list(Area.objects.filter(parent__in=roots).order_by("code"))
     child_counts = wb_sel.counts_by_area(user, children)
     sections = [
         {
@@ -67,7 +67,7 @@ def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One node: breadcrumb, its children with counts, and its estates or buildings."""
     user: Any = request.user
     area = get_object_or_404(wb_sel.areas_visible(user), pk=pk)
-    children = list(area.children.order_by("path"))
+    children = list(area.children.order_by("code"))
     estates: list[dict[str, Any]] = []
     buildings: list[dict[str, Any]] = []
     if area.kind == AreaKind.COMMUNITY:
