@@ -73,13 +73,23 @@ def _term_q(term: str) -> Q:
                 return Q(phone_bidx=crypto.blind_index("phone", normalise_phone(term)))
             except Exception:
                 return Q(pk__in=[])
-        if len(term) <= 4:
-            return Q(id_tail__endswith=lower.upper()) | Q(phone_tail__endswith=term)
+        if len(term) == 4:
+            # Equality, not LIKE: the tails are indexed and this is the common case.
+            return Q(id_tail=term.upper()) | Q(phone_tail=term)
+        if len(term) < 4:
+            return Q(id_tail__endswith=term.upper()) | Q(phone_tail__endswith=term)
         # Other lengths: a dwelling number or part of an address.
         return Q(household__dwelling__address__contains=term)
     if _ASCII_LETTERS.match(lower):
-        return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
+        return _prefix_q("name_initials", lower) | _prefix_q("name_pinyin", lower)
     return Q(name__contains=term) | Q(household__dwelling__address__contains=term)
+
+
+def _prefix_q(column: str, prefix: str) -> Q:
+    """A prefix match written as a range, so both engines use the column's plain index
+    (LIKE 'x%' does not use it on SQLite, nor on PostgreSQL under a non-C collation)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
 
 
 def person_timeline(*, user: Any, person: Person) -> QuerySet[RegisterEvent]:

@@ -89,3 +89,17 @@ def test_two_bindings_union(world: World) -> None:
     assert scope_for(user, Perm.VIEW_REGISTER).paths == tuple(
         sorted([world.a.grid.path, world.b.grid.path])
     )
+
+
+@pytest.mark.parametrize("model", SCOPED, ids=lambda m: m.__name__)
+def test_wide_scope_filter_selects_the_same_rows(
+    world: World, model: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    narrow = set(model.objects.restrict(world.head).values_list("pk", flat=True))
+    narrow_a = set(model.objects.restrict(world.a.worker).values_list("pk", flat=True))
+    monkeypatch.setattr("linli.core.scoping.WIDE_SCOPE_GRIDS", 0)
+    head = User.objects.get(pk=world.head.pk)
+    worker = User.objects.get(pk=world.a.worker.pk)
+    assert scope_for(head, Perm.VIEW_REGISTER).is_wide
+    assert set(model.objects.restrict(head).values_list("pk", flat=True)) == narrow
+    assert set(model.objects.restrict(worker).values_list("pk", flat=True)) == narrow_a
