@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
@@ -75,9 +75,27 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE) -> Page[Any]:
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` rows: past that, "2,000+" helps nobody and a wide search over a
+    million persons would spend most of its time counting (SELECT count(*) over a LIMIT)."""
+
+    cap = 2000
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list[: self.cap + 1].count())
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+def paginate(
+    request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, *, capped: bool = False
+) -> Page[Any]:
     """One page of a queryset; the paginator counts and slices in the database."""
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+    cls = CappedPaginator if capped else Paginator
+    return cls(qs, per_page).get_page(request.GET.get("page"))
 
 
 def breadcrumb(user: Any, area: Area, *, include_self: bool = True) -> list[dict[str, Any]]:

@@ -67,7 +67,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     qs = reg_sel.person_search(user=user, area_id=area_id, **filters).prefetch_related(
         "person_tags__tag"
     )
-    page = paginate(request, qs)
+    page = paginate(request, qs, capped=True)
     context = {"form": form, "page": page, "searched": bool(filters["q"])}
     if is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "workbench/persons/_results.html", context)
