@@ -379,7 +379,9 @@ class CorrectionProposal(ScopedModel):
         Person, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections"
     )
     proposed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # Proposed values; a proposed phone appears here masked, its full value sealed below.
     changes: Any = models.JSONField(_("changes"), default=dict)
+    phone_sealed = models.BinaryField(null=True, editable=False)
     note = models.TextField(_("note"), blank=True)
     status = models.CharField(
         max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING

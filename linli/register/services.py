@@ -575,17 +575,27 @@ def correction_propose(
     allowed = {k: v.strip() for k, v in changes.items() if k in ("name", "phone", "notes") and v}
     if not allowed and not note.strip():
         raise ValidationError(_("Say what should be corrected."))
+    phone_sealed = None
     if "phone" in allowed:
-        from linli.core.identity import normalise_phone
+        from linli.core import crypto
+        from linli.core.identity import mask_phone, normalise_phone
 
         try:
-            normalise_phone(allowed["phone"])
+            number = normalise_phone(allowed["phone"])
         except ValidationError as exc:
             raise ValidationError({"phone": exc.messages}) from exc
+        # Like every phone at rest: sealed, with only the masked form readable.
+        phone_sealed = crypto.seal(number)
+        allowed["phone"] = mask_phone(number)
     household = person.household
     assert household is not None
     proposal = CorrectionProposal.objects.create(
-        household=household, person=person, proposed_by=actor, changes=allowed, note=note.strip()
+        household=household,
+        person=person,
+        proposed_by=actor,
+        changes=allowed,
+        phone_sealed=phone_sealed,
+        note=note.strip(),
     )
     audit_record(
         actor=actor,
@@ -593,7 +603,7 @@ def correction_propose(
         obj=proposal,
         area=household.grid,
         object_label=person.name,
-        changes={k: ("***" if k == "phone" else v) for k, v in allowed.items()},
+        changes=allowed,
     )
     return proposal
 
@@ -607,7 +617,12 @@ def correction_review(
     if proposal.status != CorrectionStatus.PENDING:
         raise ValidationError(_("This correction has already been reviewed."))
     if accept and proposal.person is not None and proposal.changes:
-        person_update(actor=actor, person=proposal.person, data=proposal.changes, source="resident")
+        data = dict(proposal.changes)
+        if "phone" in data and proposal.phone_sealed:
+            from linli.core import crypto
+
+            data["phone"] = crypto.unseal(proposal.phone_sealed)
+        person_update(actor=actor, person=proposal.person, data=data, source="resident")
     proposal.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
     proposal.reviewed_by = actor
     proposal.reviewed_at = timezone.now()

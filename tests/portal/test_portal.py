@@ -251,7 +251,11 @@ def test_propose_correction(world: World, resident_a: Client) -> None:
     proposal = CorrectionProposal.objects.get()
     assert proposal.person_id == world.a.member.pk
     assert proposal.household_id == world.a.household.pk
-    assert proposal.changes == {"name": "张小甲", "phone": "13800001111"}
+    # The proposed phone is at rest like every phone: masked in the clear, sealed in full.
+    assert proposal.changes == {"name": "张小甲", "phone": "138****1111"}
+    from linli.core import crypto
+
+    assert crypto.unseal(proposal.phone_sealed) == "13800001111"
     assert proposal.note == "名字写错了"
     assert proposal.status == CorrectionStatus.PENDING
     assert proposal.proposed_by.person_id == world.a.householder.pk

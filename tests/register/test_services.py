@@ -150,3 +150,19 @@ def test_dates_before_joining_or_in_future_are_refused(world: World) -> None:
         )
     world.a.member.refresh_from_db()
     assert world.a.member.status == PersonStatus.LIVING
+
+
+def test_accepted_correction_applies_sealed_phone(world: World) -> None:
+    from linli.accounts.models import User
+    from linli.register.models import CorrectionProposal
+
+    resident = User.objects.create(username="r", person=world.a.householder)
+    proposal = reg.correction_propose(
+        actor=resident, person=world.a.member, changes={"phone": "13912345678"}
+    )
+    raw = CorrectionProposal.objects.filter(pk=proposal.pk).values_list("changes", flat=True).get()
+    assert "13912345678" not in str(raw)
+    reg.correction_review(actor=world.a.worker, proposal=proposal, accept=True)
+    member = Person.objects.get(pk=world.a.member.pk)
+    assert member.reveal_phone() == "13912345678"
+    assert member.provenance["phone"]["source"] == "resident"
