@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "linli.core.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,6 +122,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "linli" / "locale"]
+LINLI_FOLLOW_BROWSER_LANGUAGE = os.environ.get("LINLI_FOLLOW_BROWSER_LANGUAGE", "0") == "1"
 TIME_ZONE = os.environ.get("LINLI_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -38,3 +38,13 @@ def test_default_language_is_chinese(settings: object) -> None:
         assert str(Role.GRID_WORKER.label) == "网格员"
     with translation.override("en"):
         assert str(Role.GRID_WORKER.label) == "Grid worker"
+
+
+@pytest.mark.django_db
+def test_pages_are_chinese_for_an_english_browser_until_switched() -> None:
+    from django.test import Client
+
+    c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in c.get("/w/login/").content.decode()
+    c.post("/i18n/setlang/", {"language": "en", "next": "/w/login/"})
+    assert "Sign in" in c.get("/w/login/").content.decode()
