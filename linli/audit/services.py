@@ -37,6 +37,16 @@ def audit_record(
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if area is None and obj is not None:
         area = getattr(obj, "grid", None) or getattr(obj, "area", None)
+    if area is None and obj is not None and obj._meta.label == "accounts.User":
+        # Acts on a staff account (sign-in, grant, token) belong where the account is bound,
+        # so the heads of that node see them in their audit log.
+        from linli.areas.models import Area
+
+        area = (
+            Area.objects.filter(bindings__user=obj, bindings__is_active=True)
+            .order_by("-depth")
+            .first()
+        )
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:

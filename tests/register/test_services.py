@@ -166,3 +166,14 @@ def test_accepted_correction_applies_sealed_phone(world: World) -> None:
     member = Person.objects.get(pk=world.a.member.pk)
     assert member.reveal_phone() == "13912345678"
     assert member.provenance["phone"]["source"] == "resident"
+
+
+def test_sign_in_entries_belong_to_the_account_node(world: World) -> None:
+    from linli.audit.models import AuditAction
+    from linli.audit.selectors import audit_entries
+    from linli.audit.services import audit_record
+
+    entry = audit_record(actor=world.a.worker, action=AuditAction.LOGIN, obj=world.a.worker)
+    assert entry.area == world.a.grid
+    assert entry in audit_entries(user=world.head)
+    assert entry not in audit_entries(user=world.b.worker)
