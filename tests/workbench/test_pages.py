@@ -152,6 +152,9 @@ def test_resident_account_is_sent_to_portal(world: World) -> None:
 def test_english_switch(world: World) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(world.a.worker)
+    # Chinese by default, whatever the browser says; English once chosen in the switch.
+    assert "My jurisdiction" not in client.get(reverse("workbench:home")).content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/w/"})
     html = client.get(reverse("workbench:home")).content.decode()
     assert "My jurisdiction" in html
 
