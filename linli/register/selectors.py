@@ -101,6 +101,15 @@ def person_timeline(*, user: Any, person: Person) -> QuerySet[RegisterEvent]:
     )
 
 
+def dwelling_timeline(*, user: Any, dwelling: Dwelling) -> QuerySet[RegisterEvent]:
+    return (
+        RegisterEvent.objects.restrict(user)
+        .filter(dwelling=dwelling)
+        .select_related("actor", "person")
+        .order_by("-occurred_on", "-id")
+    )
+
+
 def household_timeline(*, user: Any, household: Household) -> QuerySet[RegisterEvent]:
     return (
         RegisterEvent.objects.restrict(user)

@@ -24,7 +24,6 @@ from linli.register.models import (
     HouseholdStatus,
     Person,
     PersonStatus,
-    RegisterEvent,
     Relation,
 )
 from linli.workbench import selectors as wb_sel
@@ -180,12 +179,7 @@ def dwelling_detail(request: HttpRequest, pk: int) -> HttpResponse:
         members[p.household_id].append(p)
     for rows in members.values():
         rows.sort(key=lambda p: p.relation != Relation.SELF)
-    timeline = (
-        RegisterEvent.objects.restrict(user)
-        .filter(dwelling=dwelling)
-        .select_related("actor", "person")
-        .order_by("-occurred_on", "-id")[:50]
-    )
+    timeline = reg_sel.dwelling_timeline(user=user, dwelling=dwelling)[:50]
     context = {
         "dwelling": dwelling,
         "building": dwelling.building,
