@@ -39,3 +39,42 @@ def test_seeded_sqlite_file_holds_no_plaintext_ids_or_phones(tmp_path: Path) -> 
     assert leaked == []
     # The masked forms are there (they are what the pages show).
     assert ids[0][:4].encode() in raw
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL dump"
+)
+def test_postgres_dump_holds_no_plaintext(transactional_db: None) -> None:
+    import shutil
+
+    from django.db import connection
+
+    from tests.factories import make_world
+
+    if shutil.which("pg_dump") is None:
+        pytest.fail("pg_dump is missing (Debian: postgresql-client)")
+    w = make_world()
+    s = connection.settings_dict
+    dump = subprocess.run(
+        [
+            "pg_dump",
+            "--data-only",
+            "-h",
+            s["HOST"] or "127.0.0.1",
+            "-p",
+            str(s["PORT"] or 5432),
+            "-U",
+            s["USER"],
+            s["NAME"],
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    assert w.a.householder.name.encode() in dump  # the dump is real and holds the register
+    for secret in (
+        w.a.householder_id_number,
+        w.a.householder_phone,
+        w.b.householder_id_number,
+        w.b.householder_phone,
+    ):
+        assert secret.encode() not in dump
