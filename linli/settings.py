@@ -29,9 +29,7 @@ LINLI_FIELD_KEY = os.environ.get("LINLI_FIELD_KEY") or load_or_create_secret(
 
 DEBUG = os.environ.get("LINLI_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("LINLI_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -94,7 +92,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _sqlite_path,
+            "NAME": str(_sqlite_path),
             "OPTIONS": {
                 # WAL lets the web server and the worker read while one of them writes;
                 # IMMEDIATE avoids "database is locked" on upgrade from a read to a write.
@@ -114,8 +112,10 @@ LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "workbench:login"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 

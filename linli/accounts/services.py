@@ -202,7 +202,9 @@ def otp_verify(*, phone: str, code: str) -> User:
         raise wrong from None
     bidx = crypto.blind_index("phone", number)
     challenge = (
-        OtpChallenge.objects.filter(phone_bidx=bidx, used_at__isnull=True, expires_at__gt=timezone.now())
+        OtpChallenge.objects.filter(
+            phone_bidx=bidx, used_at__isnull=True, expires_at__gt=timezone.now()
+        )
         .order_by("-created_at")
         .first()
     )

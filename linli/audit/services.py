@@ -43,7 +43,7 @@ def audit_record(
         from linli.areas.models import Area
 
         area = (
-            Area.objects.filter(bindings__user=obj, bindings__is_active=True)
+            Area.objects.filter(bindings__user_id=obj.pk, bindings__is_active=True)
             .order_by("-depth")
             .first()
         )
@@ -57,7 +57,7 @@ def audit_record(
             actor=user,
             actor_label=(user.label if user else (str(actor) if actor else "system"))[:150],
             action=action,
-            object_type=obj._meta.model_name if obj is not None else "",
+            object_type=(obj._meta.model_name or "") if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
             object_label=(object_label or (str(obj) if obj is not None else ""))[:200],
             area=area,

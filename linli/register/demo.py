@@ -231,6 +231,10 @@ def _seed_community(
     rows.flush()
 
 
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _v: value
+
+
 class _Rows:
     """Rows of the large tables, written with executemany and ids assigned here.
 
@@ -256,7 +260,7 @@ class _Rows:
             for f in model._meta.concrete_fields:
                 adapt: Callable[[Any], Any]
                 if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                    adapt = lambda _v, now=now: now  # noqa: E731
+                    adapt = _constant(now)
                 elif isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
                     adapt = lambda v: None if v is None else ops.adapt_datefield_value(v)  # noqa: E731
                 elif isinstance(f, models.JSONField):
@@ -272,7 +276,7 @@ class _Rows:
             for model in self.MODELS
         }
 
-    def add(self, model: type[models.Model], **values: Any) -> int:
+    def add(self, model: Any, **values: Any) -> int:
         pk = self.next_id[model]
         self.next_id[model] = pk + 1
         values["id"] = pk
@@ -289,7 +293,7 @@ class _Rows:
                 if not rows:
                     continue
                 cols = ", ".join(
-                    connection.ops.quote_name(model._meta.get_field(n).column)
+                    connection.ops.quote_name(model._meta.get_field(n).column)  # type: ignore[union-attr,arg-type]
                     for n, _ in self.columns[model]
                 )
                 marks = ", ".join(["%s"] * len(self.columns[model]))

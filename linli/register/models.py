@@ -227,7 +227,9 @@ class Person(ScopedModel):
     grid = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="persons")
     notes = models.TextField(_("notes"), blank=True)
     provenance = models.JSONField(default=dict, blank=True, editable=False)
-    tags = models.ManyToManyField("Tag", through="PersonTag", related_name="persons")
+    tags: models.ManyToManyField[Tag, PersonTag] = models.ManyToManyField(
+        "Tag", through="PersonTag", related_name="persons"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

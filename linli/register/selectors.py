@@ -171,10 +171,10 @@ def building_floor_plan(*, user: Any, building: Building) -> dict[str, Any]:
         floors.setdefault(d.floor, []).append(
             {
                 "dwelling": d,
-                "residents": d.residents,  # type: ignore[attr-defined]
+                "residents": d.residents,
                 "households": active_households.get(d.pk, 0),
                 "tags": sorted(tags_by_dwelling.get(d.pk, set())),
-                "occupancy": _occupancy(d, d.residents),  # type: ignore[attr-defined]
+                "occupancy": _occupancy(d, d.residents),
             }
         )
     return {

@@ -101,9 +101,7 @@ def _stamp(person: Person, fields: Iterable[str], *, source: str, actor: Any) ->
 # --- places ------------------------------------------------------------------------------
 
 
-def estate_create(
-    *, actor: Any, community: Area, name: str, address: str = ""
-) -> Estate:
+def estate_create(*, actor: Any, community: Area, name: str, address: str = "") -> Estate:
     """Add an estate (小区) to a community."""
     if community.kind != AreaKind.COMMUNITY:
         raise ValidationError({"community": _("An estate belongs to a community.")})
@@ -194,9 +192,7 @@ def household_create(
     return household
 
 
-def _join(
-    *, person: Person, household: Household, relation: str, day: dt.date
-) -> None:
+def _join(*, person: Person, household: Household, relation: str, day: dt.date) -> None:
     if relation == Relation.SELF:
         if household.householder_id and household.householder_id != person.pk:
             raise ValidationError({"relation": _("This household already has a householder.")})
@@ -313,9 +309,10 @@ def person_update(
             old = person.id_masked
             try:
                 pii.set_national_id(person, data["national_id"])
-                if person.id_bidx and Person.objects.filter(id_bidx=person.id_bidx).exclude(
-                    pk=person.pk
-                ).exists():
+                if (
+                    person.id_bidx
+                    and Person.objects.filter(id_bidx=person.id_bidx).exclude(pk=person.pk).exists()
+                ):
                     errors["national_id"] = [
                         _("A person with this national ID is already registered.")
                     ]
@@ -507,14 +504,14 @@ def person_move_house(
         dwelling=to_household.dwelling,
         data={"from_household": old.pk if old else None},
     )
-    audit_record(
-        actor=actor, action=AuditAction.EVENT, obj=person, changes={"event": "move_house"}
-    )
+    audit_record(actor=actor, action=AuditAction.EVENT, obj=person, changes={"event": "move_house"})
     return person
 
 
 @transaction.atomic
-def person_tag_set(*, actor: Any, person: Person, tags: Iterable[Tag], source: str = "worker") -> None:
+def person_tag_set(
+    *, actor: Any, person: Person, tags: Iterable[Tag], source: str = "worker"
+) -> None:
     """Make the person's tags exactly *tags*, recording what was added and removed."""
     _require(actor, Perm.CHANGE_REGISTER, person.grid)
     wanted = {t.pk: t for t in tags}
@@ -539,7 +536,10 @@ def person_tag_set(*, actor: Any, person: Person, tags: Iterable[Tag], source: s
             actor=actor,
             action=AuditAction.CHANGE,
             obj=person,
-            changes={"tags_added": [t.code for t in added], "tags_removed": [t.code for t in removed]},
+            changes={
+                "tags_added": [t.code for t in added],
+                "tags_removed": [t.code for t in removed],
+            },
         )
 
 

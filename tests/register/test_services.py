@@ -28,7 +28,9 @@ def test_person_fields_are_sealed_and_derived(world: World) -> None:
 
 
 def test_invalid_national_id_is_refused_with_reason(world: World) -> None:
-    bad = world.a.householder_id_number[:-1] + ("0" if world.a.householder_id_number[-1] != "0" else "1")
+    bad = world.a.householder_id_number[:-1] + (
+        "0" if world.a.householder_id_number[-1] != "0" else "1"
+    )
     with pytest.raises(ValidationError) as exc:
         reg.person_create(actor=world.a.worker, name="王五", national_id=bad, grid=world.a.grid)
     assert "national_id" in exc.value.message_dict
@@ -37,7 +39,9 @@ def test_invalid_national_id_is_refused_with_reason(world: World) -> None:
 def test_duplicate_national_id_refused(world: World) -> None:
     with pytest.raises(ValidationError):
         reg.person_create(
-            actor=world.a.worker, name="重复", national_id=world.a.householder_id_number,
+            actor=world.a.worker,
+            name="重复",
+            national_id=world.a.householder_id_number,
             grid=world.a.grid,
         )
 
@@ -53,10 +57,16 @@ def test_reveal_needs_reason_and_is_audited(world: World) -> None:
     p = world.a.householder
     with pytest.raises(ValidationError):
         reg.person_reveal(actor=world.a.worker, person=p, field="national_id", reason="")
-    value = reg.person_reveal(actor=world.a.worker, person=p, field="national_id", reason="入户核查")
+    value = reg.person_reveal(
+        actor=world.a.worker, person=p, field="national_id", reason="入户核查"
+    )
     assert value == world.a.householder_id_number
     entry = AuditEntry.objects.filter(action="reveal").latest("id")
-    assert entry.actor == world.a.worker and entry.reason == "入户核查" and entry.field == "national_id"
+    assert (
+        entry.actor == world.a.worker
+        and entry.reason == "入户核查"
+        and entry.field == "national_id"
+    )
     with pytest.raises(PermissionDenied):
         reg.person_reveal(actor=world.b.worker, person=p, field="phone", reason="好奇")
 
@@ -76,7 +86,9 @@ def test_move_out_keeps_history(world: World) -> None:
 def test_move_house_between_grids_needs_both(world: World) -> None:
     with pytest.raises(PermissionDenied):
         reg.person_move_house(
-            actor=world.a.worker, person=world.a.member, to_household=world.b.household,
+            actor=world.a.worker,
+            person=world.a.member,
+            to_household=world.b.household,
             relation="other",
         )
     reg.person_move_house(
@@ -88,9 +100,13 @@ def test_move_house_between_grids_needs_both(world: World) -> None:
 
 
 def test_death_recorded_once(world: World) -> None:
-    reg.person_record_death(actor=world.a.worker, person=world.a.householder, occurred_on=timezone.localdate())
+    reg.person_record_death(
+        actor=world.a.worker, person=world.a.householder, occurred_on=timezone.localdate()
+    )
     with pytest.raises(ValidationError):
-        reg.person_record_death(actor=world.a.worker, person=world.a.householder, occurred_on=timezone.localdate())
+        reg.person_record_death(
+            actor=world.a.worker, person=world.a.householder, occurred_on=timezone.localdate()
+        )
     world.a.household.refresh_from_db()
     assert world.a.household.householder is None
 
@@ -98,7 +114,9 @@ def test_death_recorded_once(world: World) -> None:
 def test_update_records_masked_history(world: World) -> None:
     new_id = make_national_id(dt.date(1951, 3, 9))
     changed = reg.person_update(
-        actor=world.a.worker, person=world.a.householder, data={"national_id": new_id, "name": "张建军"}
+        actor=world.a.worker,
+        person=world.a.householder,
+        data={"national_id": new_id, "name": "张建军"},
     )
     assert set(changed) == {"national_id", "name"}
     ev = RegisterEvent.objects.filter(person=world.a.householder, kind="change").latest("id")
@@ -126,9 +144,8 @@ def test_audit_rows_cannot_be_updated_or_deleted(world: World) -> None:
     assert entry is not None
     with pytest.raises(RuntimeError):
         entry.save()
-    with pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute("UPDATE audit_auditentry SET reason = 'x' WHERE id = %s", [entry.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE audit_auditentry SET reason = 'x' WHERE id = %s", [entry.pk])
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).delete()
 
@@ -142,10 +159,13 @@ def test_audit_chain_verifies(world: World) -> None:
 
 def test_dates_before_joining_or_in_future_are_refused(world: World) -> None:
     with pytest.raises(ValidationError):
-        reg.person_move_out(actor=world.a.worker, person=world.a.member, occurred_on=dt.date(2000, 1, 1))
+        reg.person_move_out(
+            actor=world.a.worker, person=world.a.member, occurred_on=dt.date(2000, 1, 1)
+        )
     with pytest.raises(ValidationError):
         reg.person_move_out(
-            actor=world.a.worker, person=world.a.member,
+            actor=world.a.worker,
+            person=world.a.member,
             occurred_on=timezone.localdate() + dt.timedelta(days=1),
         )
     world.a.member.refresh_from_db()

@@ -6,244 +6,665 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0001_initial'),
+        ("areas", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=32, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=64, verbose_name='English name')),
-                ('color', models.CharField(default='#6c757d', max_length=7, verbose_name='colour')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('sort_key', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=32, verbose_name="name")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=64, verbose_name="English name"),
+                ),
+                ("color", models.CharField(default="#6c757d", max_length=7, verbose_name="colour")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("sort_key", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'tag',
-                'ordering': ['sort_key', 'code'],
+                "verbose_name": "tag",
+                "ordering": ["sort_key", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('floors', models.PositiveSmallIntegerField(default=6, verbose_name='floors')),
-                ('sort_key', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='areas.area', verbose_name='grid')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("floors", models.PositiveSmallIntegerField(default=6, verbose_name="floors")),
+                ("sort_key", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="buildings",
+                        to="areas.area",
+                        verbose_name="grid",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'building',
-                'ordering': ['estate_id', 'sort_key', 'name'],
+                "verbose_name": "building",
+                "ordering": ["estate_id", "sort_key", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Entrance',
+            name="Entrance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('sort_key', models.PositiveIntegerField(default=0)),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entrances', to='register.building')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("sort_key", models.PositiveIntegerField(default=0)),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entrances",
+                        to="register.building",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'entrance',
-                'ordering': ['building_id', 'sort_key', 'name'],
+                "verbose_name": "entrance",
+                "ordering": ["building_id", "sort_key", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Dwelling',
+            name="Dwelling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('floor', models.SmallIntegerField(verbose_name='floor')),
-                ('number', models.CharField(max_length=20, verbose_name='number')),
-                ('use', models.CharField(choices=[('owner', 'Owner-occupied'), ('rented', 'Rented'), ('vacant', 'Vacant'), ('other', 'Other use')], default='owner', max_length=16, verbose_name='use')),
-                ('floor_area', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, verbose_name='floor area (m²)')),
-                ('address', models.CharField(db_index=True, max_length=200, verbose_name='address')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='register.building')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='areas.area')),
-                ('entrance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='register.entrance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("floor", models.SmallIntegerField(verbose_name="floor")),
+                ("number", models.CharField(max_length=20, verbose_name="number")),
+                (
+                    "use",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner-occupied"),
+                            ("rented", "Rented"),
+                            ("vacant", "Vacant"),
+                            ("other", "Other use"),
+                        ],
+                        default="owner",
+                        max_length=16,
+                        verbose_name="use",
+                    ),
+                ),
+                (
+                    "floor_area",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=7,
+                        null=True,
+                        verbose_name="floor area (m²)",
+                    ),
+                ),
+                (
+                    "address",
+                    models.CharField(db_index=True, max_length=200, verbose_name="address"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dwellings",
+                        to="register.building",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dwellings",
+                        to="areas.area",
+                    ),
+                ),
+                (
+                    "entrance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dwellings",
+                        to="register.entrance",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dwelling',
-                'ordering': ['building_id', 'entrance_id', 'floor', 'number'],
+                "verbose_name": "dwelling",
+                "ordering": ["building_id", "entrance_id", "floor", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Estate',
+            name="Estate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='estates', to='areas.area', verbose_name='community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "latitude",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="estates",
+                        to="areas.area",
+                        verbose_name="community",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'estate',
-                'ordering': ['name'],
+                "verbose_name": "estate",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='building',
-            name='estate',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='register.estate'),
+            model_name="building",
+            name="estate",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="buildings",
+                to="register.estate",
+            ),
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('active', 'Living here'), ('dissolved', 'Dissolved')], default='active', max_length=16, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('dwelling', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='households', to='register.dwelling')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='areas.area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Living here"), ("dissolved", "Dissolved")],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "dwelling",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="households",
+                        to="register.dwelling",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="households",
+                        to="areas.area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'household',
+                "verbose_name": "household",
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('name_pinyin', models.CharField(db_index=True, editable=False, max_length=128)),
-                ('name_initials', models.CharField(db_index=True, editable=False, max_length=32)),
-                ('id_sealed', models.BinaryField(null=True)),
-                ('id_bidx', models.CharField(blank=True, editable=False, max_length=32, null=True, unique=True)),
-                ('id_masked', models.CharField(blank=True, editable=False, max_length=18, verbose_name='national ID')),
-                ('id_tail', models.CharField(blank=True, db_index=True, editable=False, max_length=4)),
-                ('birth_date', models.DateField(blank=True, db_index=True, null=True, verbose_name='birth date')),
-                ('sex', models.CharField(blank=True, choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='sex')),
-                ('phone_sealed', models.BinaryField(null=True)),
-                ('phone_bidx', models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
-                ('phone_masked', models.CharField(blank=True, editable=False, max_length=16, verbose_name='phone')),
-                ('phone_tail', models.CharField(blank=True, db_index=True, editable=False, max_length=4)),
-                ('residency', models.CharField(choices=[('registered', 'Registered (户籍)'), ('long_term', 'Long-term resident'), ('floating', 'Floating'), ('tenant', 'Tenant')], default='registered', max_length=16, verbose_name='residency')),
-                ('status', models.CharField(choices=[('living', 'Living here'), ('moved_out', 'Moved out'), ('deceased', 'Deceased')], default='living', max_length=16, verbose_name='status')),
-                ('relation', models.CharField(blank=True, choices=[('self', 'Householder'), ('spouse', 'Spouse'), ('child', 'Child'), ('parent', 'Parent'), ('grandchild', 'Grandchild'), ('grandparent', 'Grandparent'), ('sibling', 'Sibling'), ('child_in_law', 'Son/daughter-in-law'), ('tenant', 'Tenant'), ('other', 'Other')], max_length=16, verbose_name='relation to householder')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('provenance', models.JSONField(blank=True, default=dict, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='persons', to='areas.area')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='register.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("name_pinyin", models.CharField(db_index=True, editable=False, max_length=128)),
+                ("name_initials", models.CharField(db_index=True, editable=False, max_length=32)),
+                ("id_sealed", models.BinaryField(null=True)),
+                (
+                    "id_bidx",
+                    models.CharField(
+                        blank=True, editable=False, max_length=32, null=True, unique=True
+                    ),
+                ),
+                (
+                    "id_masked",
+                    models.CharField(
+                        blank=True, editable=False, max_length=18, verbose_name="national ID"
+                    ),
+                ),
+                (
+                    "id_tail",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=4),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(
+                        blank=True, db_index=True, null=True, verbose_name="birth date"
+                    ),
+                ),
+                (
+                    "sex",
+                    models.CharField(
+                        blank=True,
+                        choices=[("M", "Male"), ("F", "Female")],
+                        max_length=1,
+                        verbose_name="sex",
+                    ),
+                ),
+                ("phone_sealed", models.BinaryField(null=True)),
+                (
+                    "phone_bidx",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=32),
+                ),
+                (
+                    "phone_masked",
+                    models.CharField(
+                        blank=True, editable=False, max_length=16, verbose_name="phone"
+                    ),
+                ),
+                (
+                    "phone_tail",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=4),
+                ),
+                (
+                    "residency",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered (户籍)"),
+                            ("long_term", "Long-term resident"),
+                            ("floating", "Floating"),
+                            ("tenant", "Tenant"),
+                        ],
+                        default="registered",
+                        max_length=16,
+                        verbose_name="residency",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("living", "Living here"),
+                            ("moved_out", "Moved out"),
+                            ("deceased", "Deceased"),
+                        ],
+                        default="living",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("self", "Householder"),
+                            ("spouse", "Spouse"),
+                            ("child", "Child"),
+                            ("parent", "Parent"),
+                            ("grandchild", "Grandchild"),
+                            ("grandparent", "Grandparent"),
+                            ("sibling", "Sibling"),
+                            ("child_in_law", "Son/daughter-in-law"),
+                            ("tenant", "Tenant"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                        verbose_name="relation to householder",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("provenance", models.JSONField(blank=True, default=dict, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="persons",
+                        to="areas.area",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="register.household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'ordering': ['id'],
+                "verbose_name": "person",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relation', models.CharField(choices=[('self', 'Householder'), ('spouse', 'Spouse'), ('child', 'Child'), ('parent', 'Parent'), ('grandchild', 'Grandchild'), ('grandparent', 'Grandparent'), ('sibling', 'Sibling'), ('child_in_law', 'Son/daughter-in-law'), ('tenant', 'Tenant'), ('other', 'Other')], max_length=16)),
-                ('started_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, max_length=32)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='register.household')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='register.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("self", "Householder"),
+                            ("spouse", "Spouse"),
+                            ("child", "Child"),
+                            ("parent", "Parent"),
+                            ("grandchild", "Grandchild"),
+                            ("grandparent", "Grandparent"),
+                            ("sibling", "Sibling"),
+                            ("child_in_law", "Son/daughter-in-law"),
+                            ("tenant", "Tenant"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("started_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("end_reason", models.CharField(blank=True, max_length=32)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="register.household",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="register.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_on', 'id'],
+                "ordering": ["started_on", "id"],
             },
         ),
         migrations.AddField(
-            model_name='household',
-            name='householder',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='register.person'),
+            model_name="household",
+            name="householder",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="register.person",
+            ),
         ),
         migrations.CreateModel(
-            name='CorrectionProposal',
+            name="CorrectionProposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('changes', models.JSONField(default=dict, verbose_name='changes')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for review'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='register.household')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='register.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("changes", models.JSONField(default=dict, verbose_name="changes")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for review"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="register.household",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="register.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='RegisterEvent',
+            name="RegisterEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Registered'), ('move_in', 'Moved in'), ('move_out', 'Moved out'), ('move_house', 'Moved house'), ('death', 'Died'), ('change', 'Details changed'), ('tagged', 'Tag added'), ('untagged', 'Tag removed'), ('confirmed', 'Details confirmed'), ('correction', 'Correction from resident')], max_length=16, verbose_name='event')),
-                ('occurred_on', models.DateField(verbose_name='date')),
-                ('summary', models.CharField(max_length=300, verbose_name='summary')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dwelling', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='register.dwelling')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='register.household')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='register.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Registered"),
+                            ("move_in", "Moved in"),
+                            ("move_out", "Moved out"),
+                            ("move_house", "Moved house"),
+                            ("death", "Died"),
+                            ("change", "Details changed"),
+                            ("tagged", "Tag added"),
+                            ("untagged", "Tag removed"),
+                            ("confirmed", "Details confirmed"),
+                            ("correction", "Correction from resident"),
+                        ],
+                        max_length=16,
+                        verbose_name="event",
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="date")),
+                ("summary", models.CharField(max_length=300, verbose_name="summary")),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dwelling",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="register.dwelling",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="register.household",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="register.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_on', '-id'],
+                "ordering": ["-occurred_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PersonTag',
+            name="PersonTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='person_tags', to='register.person')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='person_tags', to='register.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="person_tags",
+                        to="register.person",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="person_tags",
+                        to="register.tag",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='person',
-            name='tags',
-            field=models.ManyToManyField(related_name='persons', through='register.PersonTag', to='register.tag'),
+            model_name="person",
+            name="tags",
+            field=models.ManyToManyField(
+                related_name="persons", through="register.PersonTag", to="register.tag"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dwelling',
-            constraint=models.UniqueConstraint(fields=('building', 'entrance', 'number'), name='unique_dwelling_number'),
+            model_name="dwelling",
+            constraint=models.UniqueConstraint(
+                fields=("building", "entrance", "number"), name="unique_dwelling_number"
+            ),
         ),
         migrations.AddIndex(
-            model_name='persontag',
-            index=models.Index(fields=['tag', 'person'], name='register_pe_tag_id_0855df_idx'),
+            model_name="persontag",
+            index=models.Index(fields=["tag", "person"], name="register_pe_tag_id_0855df_idx"),
         ),
         migrations.AddConstraint(
-            model_name='persontag',
-            constraint=models.UniqueConstraint(fields=('person', 'tag'), name='unique_person_tag'),
+            model_name="persontag",
+            constraint=models.UniqueConstraint(fields=("person", "tag"), name="unique_person_tag"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['grid', 'status'], name='register_pe_grid_id_7798d2_idx'),
+            model_name="person",
+            index=models.Index(fields=["grid", "status"], name="register_pe_grid_id_7798d2_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['name'], name='register_pe_name_7dc6ed_idx'),
+            model_name="person",
+            index=models.Index(fields=["name"], name="register_pe_name_7dc6ed_idx"),
         ),
     ]

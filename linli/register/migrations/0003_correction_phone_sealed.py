@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('register', '0002_default_tags'),
+        ("register", "0002_default_tags"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='correctionproposal',
-            name='phone_sealed',
+            model_name="correctionproposal",
+            name="phone_sealed",
             field=models.BinaryField(null=True),
         ),
     ]

@@ -83,7 +83,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list[: self.cap + 1].count())
+        limited: Any = self.object_list[: self.cap + 1]
+        return int(limited.count())
 
     @property
     def capped(self) -> bool:
