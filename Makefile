@@ -31,7 +31,8 @@ $(VENDOR): $(STAMP_JS) scripts/vendor_assets.py
 # Each app keeps its own catalogue (linli/<app>/locale); compile them all (pure Python, Babel).
 messages: $(STAMP_PY)
 	@for po in linli/*/locale/*/LC_MESSAGES/django.po; do \
-	  $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo >/dev/null || exit 1; done
+	  $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo >/dev/null 2>&1 \
+	  || { $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo; exit 1; }; done
 
 demo: setup  ## serve web + background worker on http://127.0.0.1:8000
 	$(LINLI) serve --demo
