@@ -31,8 +31,8 @@
     xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: L10N.persons, type: "bar", data: data.breakdown.map(function (r) { return r.persons; }) },
-      { name: L10N.households, type: "bar", data: data.breakdown.map(function (r) { return r.households; }) }
+      { name: L10N.persons, type: "bar", barMaxWidth: 48, data: data.breakdown.map(function (r) { return r.persons; }) },
+      { name: L10N.households, type: "bar", barMaxWidth: 48, data: data.breakdown.map(function (r) { return r.households; }) }
     ]
   });
 
@@ -85,13 +85,16 @@
   // estates relative to one another, with their names.
   var mapNode = document.getElementById("command-map");
   if (mapNode && window.L && data.estates.length) {
-    var map = window.L.map(mapNode, { attributionControl: false, zoomSnap: 0.25 });
+    // Canvas draws hundreds of markers (a district) smoothly; names stay on screen only
+    // when there are few enough to read.
+    var map = window.L.map(mapNode, { attributionControl: false, zoomSnap: 0.25, preferCanvas: true });
+    var labelled = data.estates.length <= 30;
     var points = [];
     data.estates.forEach(function (e) {
       var ll = [e.lat, e.lng];
       points.push(ll);
-      window.L.circleMarker(ll, { radius: 9, color: "#0d6efd", weight: 2, fillOpacity: 0.5 })
-        .bindTooltip(esc(e.name), { permanent: true, direction: "right", offset: [8, 0] })
+      window.L.circleMarker(ll, { radius: labelled ? 9 : 5, color: "#0d6efd", weight: 2, fillOpacity: 0.5 })
+        .bindTooltip(esc(e.name), { permanent: labelled, direction: "right", offset: [8, 0] })
         .bindPopup(esc(e.name) + (e.address ? "<br>" + esc(e.address) : ""))
         .addTo(map);
     });
