@@ -33,7 +33,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from linli.accounts.models import User  # noqa: E402
+from linli.areas.models import Area  # noqa: E402
 from linli.command.selectors import command_counts  # noqa: E402
+from linli.command.tallies import count_live, tallies_refresh  # noqa: E402
 from linli.register.models import Person  # noqa: E402
 from linli.register.selectors import person_search  # noqa: E402
 
@@ -94,7 +96,12 @@ def main() -> None:
         ("search: district admin, initials", search(users["admin"], initials)),
         ("counts: grid worker", count(users["wangge1"])),
         ("counts: community head", count(users["shuji"])),
-        ("counts: district admin (whole register)", count(users["admin"])),
+        ("counts: district admin (whole register, from tallies)", count(users["admin"])),
+        (
+            "counts: whole register counted live (what tallies avoid)",
+            lambda: count_live(list(Area.objects.filter(kind="grid").values_list("id", flat=True))),
+        ),
+        ("background: recount every grid (tallies_refresh)", tallies_refresh),
         ("page /w/persons/?q=… (grid worker)", page(users["wangge1"], f"/w/persons/?q={initials}")),
         ("page /w/persons/?q=… (district admin)", page(users["admin"], f"/w/persons/?q={tail}")),
         ("page /c/ (grid worker)", page(users["wangge1"], "/c/")),

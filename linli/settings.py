@@ -150,6 +150,8 @@ else:
     }
 
 LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.notify.sms.ConsoleSmsBackend")
+# Minutes between background recounts of the per-grid tallies (wide command-view pages).
+LINLI_TALLY_MINUTES = int(os.environ.get("LINLI_TALLY_MINUTES", "10"))
 LINLI_OTP_TTL_SECONDS = 300
 LINLI_OTP_MAX_ATTEMPTS = 5
 

@@ -8,29 +8,27 @@ and roll those rows up to the child nodes of the selected node using the Area pa
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.command.tallies import AGE_BANDS, UNKNOWN_BAND, Raw, count_from_tallies, count_live
+from linli.core import scoping
 from linli.core.scoping import scope_for
 from linli.register.models import (
     Building,
-    Dwelling,
     DwellingUse,
     Estate,
     Household,
     HouseholdStatus,
     Person,
     PersonStatus,
-    PersonTag,
     Residency,
     Sex,
     Tag,
@@ -38,17 +36,6 @@ from linli.register.models import (
 
 PERM = Perm.VIEW_COMMAND
 
-# Age bands the community's services are organised around: pre-school, school age, young
-# adults, working age, the elderly (60+, the national threshold) and the very old (80+).
-AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-6", 0, 6),
-    ("7-17", 7, 17),
-    ("18-34", 18, 34),
-    ("35-59", 35, 59),
-    ("60-79", 60, 79),
-    ("80+", 80, None),
-)
-UNKNOWN_BAND = "unknown"
 OCCUPANCY = ("occupied", "rented", "vacant")
 
 
@@ -107,24 +94,6 @@ def command_breadcrumb(*, user: Any, area: Area | None) -> list[Area]:
     return [a for a in [*area.ancestors(), area] if scope.covers(a)]
 
 
-def _years_ago(today: dt.date, years: int) -> dt.date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February in a non-leap year
-        return today.replace(year=today.year - years, day=28)
-
-
-def _age_band_expr(today: dt.date) -> Case:
-    # Someone is younger than N exactly when born after the date N years ago.
-    whens = [When(birth_date__isnull=True, then=Value(UNKNOWN_BAND))]
-    for code, _lo, hi in AGE_BANDS:
-        if hi is None:
-            whens.append(When(birth_date__isnull=False, then=Value(code)))
-        else:
-            whens.append(When(birth_date__gt=_years_ago(today, hi + 1), then=Value(code)))
-    return Case(*whens, output_field=CharField())
-
-
 def _child_nodes(
     user: Any, area: Area | None, roots: list[Area]
 ) -> tuple[list[Node], dict[str, int]]:
@@ -148,50 +117,65 @@ def _roll_up(rows: list[tuple[str, int]], prefixes: dict[str, int]) -> dict[int,
     return totals
 
 
+def _grids_in(user: Any, selected: Area | None) -> list[int]:
+    """Ids of the grids the selection covers within the user's scope."""
+    areas = Area.objects.restrict(user, PERM).filter(kind=AreaKind.GRID)
+    if selected is not None:
+        areas = areas.filter(path__startswith=selected.path)
+    return list(areas.values_list("id", flat=True))
+
+
+def command_raw(*, user: Any, selected: Area | None) -> tuple[Raw, dict[int, str]]:
+    """The counts of the selection per grid: live for a narrow selection, from the background
+    tallies for a wide one (when every grid has a tally). Returns (raw counts, grid paths)."""
+    grid_paths = dict(
+        Area.objects.filter(pk__in=_grids_in(user, selected)).values_list("id", "path")
+    )
+    grid_ids = list(grid_paths)
+    raw = None
+    if len(grid_ids) > scoping.WIDE_SCOPE_GRIDS:
+        raw = count_from_tallies(grid_ids)
+    if raw is None:
+        raw = count_live(grid_ids if len(grid_ids) <= 500 else _subquery(user, selected))
+    return raw, grid_paths
+
+
+def _subquery(user: Any, selected: Area | None) -> Any:
+    areas = Area.objects.restrict(user, PERM).filter(kind=AreaKind.GRID)
+    if selected is not None:
+        areas = areas.filter(path__startswith=selected.path)
+    return areas.values("id")
+
+
 def command_counts(*, user: Any, area: Area | int | str | None = None) -> dict[str, Any]:
     """Every count of the command view's first page for *area* (default: the whole scope).
 
     Returns a dict of plain values (ints, strings, lists, dicts) ready for the template and
-    for ``json_script``. Raises Http404 when *area* lies outside the user's scope.
+    for ``json_script``; ``as_of`` is when the tallies were taken, or None when counted live.
+    Raises Http404 when *area* lies outside the user's scope.
     """
     selected = _resolve(user, area)
     roots = command_scope_roots(user=user)
     # A single root is the natural first page; several roots are shown side by side.
     if selected is None and len(roots) == 1:
         selected = roots[0]
-    today = timezone.localdate()
+    raw, grid_paths = command_raw(user=user, selected=selected)
 
-    # order_by() drops the models' default ordering so it never joins a GROUP BY.
-    persons = Person.objects.restrict(user, PERM).filter(status=PersonStatus.LIVING).order_by()
-    households = (
-        Household.objects.restrict(user, PERM).filter(status=HouseholdStatus.ACTIVE).order_by()
-    )
-    dwellings = Dwelling.objects.restrict(user, PERM).order_by()
-    subtree = Area.objects.filter(path__startswith=selected.path if selected else "/").values("id")
-    if selected is not None:
-        persons = persons.filter(grid_id__in=subtree)
-        households = households.filter(grid_id__in=subtree)
-        dwellings = dwellings.filter(grid_id__in=subtree)
-
-    # 1. persons and households per grid (no join), rolled up to the child nodes by path.
-    areas = Area.objects.restrict(user, PERM)
-    if selected is not None:
-        areas = areas.filter(path__startswith=selected.path)
-    grid_paths = dict(areas.filter(kind=AreaKind.GRID).values_list("id", "path"))
-    person_rows = [
-        (grid_paths.get(g, ""), n)
-        for g, n in persons.values_list("grid_id").annotate(n=Count("id"))
-    ]
-    household_rows = [
-        (grid_paths.get(g, ""), n)
-        for g, n in households.values_list("grid_id").annotate(n=Count("id"))
-    ]
-    person_total = sum(n for _p, n in person_rows)
-    household_total = sum(n for _p, n in household_rows)
+    # 1. persons and households per grid, rolled up to the child nodes by path.
+    person_rows = [(grid_paths.get(g, ""), n) for g, n in raw.persons.items()]
+    household_rows = [(grid_paths.get(g, ""), n) for g, n in raw.households.items()]
+    person_total = sum(raw.persons.values())
+    household_total = sum(raw.households.values())
 
     if selected is not None and selected.kind == AreaKind.GRID:
+        persons = Person.objects.restrict(user, PERM).filter(
+            status=PersonStatus.LIVING, grid=selected
+        )
+        households = Household.objects.restrict(user, PERM).filter(
+            status=HouseholdStatus.ACTIVE, grid=selected
+        )
         nodes, by_node_persons, by_node_households = _grid_breakdown(
-            user, selected, persons, households
+            user, selected, persons.order_by(), households.order_by()
         )
     else:
         nodes, prefixes = _child_nodes(user, selected, roots)
@@ -209,33 +193,20 @@ def command_counts(*, user: Any, area: Area | int | str | None = None) -> dict[s
         for node in nodes
     ]
 
-    # 2. dwellings by occupancy: vacant when no household lives there, whatever the recorded
-    # use. Two cheap queries (all dwellings by use; inhabited ones by use) beat a correlated
-    # EXISTS per dwelling by a factor of two on a million-person register.
-    by_use = dict(dwellings.values_list("use").annotate(n=Count("id")))
-    inhabited = dict(
-        households.filter(dwelling__isnull=False)
-        .values_list("dwelling__use")
-        .annotate(n=Count("dwelling_id", distinct=True))
-    )
+    # 2. dwellings by occupancy: vacant when no household lives there, whatever the use.
     occupancy = dict.fromkeys(OCCUPANCY, 0)
-    for use, n in by_use.items():
-        lived_in = min(inhabited.get(use, 0), n)
+    for use, n in raw.dwellings_by_use.items():
+        lived_in = min(raw.inhabited_by_use.get(use, 0), n)
         occupancy["vacant"] += n - lived_in
         occupancy["rented" if use == DwellingUse.RENTED else "occupied"] += lived_in
 
-    # 3 and 5. residency, age band and sex in one pass over the persons (a second pass over a
-    # million rows costs as much as the rest of the page).
+    # 3. residency, age band and sex.
     by_residency: dict[str, int] = defaultdict(int)
     bands: dict[str, dict[str, int]] = {
         code: {"male": 0, "female": 0, "unknown": 0, "total": 0}
         for code in [*(b[0] for b in AGE_BANDS), UNKNOWN_BAND]
     }
-    for band, sex, res, n in (
-        persons.annotate(band=_age_band_expr(today))
-        .values_list("band", "sex", "residency")
-        .annotate(n=Count("id"))
-    ):
+    for (band, sex, res), n in raw.profile.items():
         by_residency[res] += n
         key = "male" if sex == Sex.MALE else "female" if sex == Sex.FEMALE else "unknown"
         bands[band][key] += n
@@ -245,14 +216,8 @@ def command_counts(*, user: Any, area: Area | int | str | None = None) -> dict[s
         for code, label in Residency.choices
     ]
 
-    # 4. people per tag: a join to the persons, restricted by the same scope (the scoping
-    # layer's Q on the person's grid), is cheaper than an IN over a million ids.
-    tagged = PersonTag.objects.filter(
-        scope_for(user, PERM).q("person__grid"), person__status=PersonStatus.LIVING
-    )
-    if selected is not None:
-        tagged = tagged.filter(person__grid_id__in=subtree)
-    by_tag = dict(tagged.order_by().values_list("tag_id").annotate(n=Count("id")))
+    # 4. people per tag.
+    by_tag = raw.by_tag
     tags = [
         {"code": t.code, "label": t.label, "color": t.color, "count": by_tag.get(t.pk, 0)}
         for t in Tag.objects.filter(Q(is_active=True) | Q(pk__in=list(by_tag)))
@@ -279,6 +244,7 @@ def command_counts(*, user: Any, area: Area | int | str | None = None) -> dict[s
         if selected is not None and selected.kind == AreaKind.GRID
         else "area",
         "age_bands": age_bands,
+        "as_of": raw.as_of,
     }
 
 

@@ -45,6 +45,10 @@ class Command(BaseCommand):
                     area=Area.objects.get(code=code),
                     display_name=username,
                 )
+        # The command view's wide pages read per-grid tallies; take the first ones now.
+        from linli.command.tallies import tallies_refresh
+
+        tallies_refresh()
         self.stdout.write(
             self.style.SUCCESS(
                 f"完成：{counters.grids} 个网格，{counters.buildings} 栋楼，"
