@@ -175,17 +175,20 @@ def otp_request(*, phone: str, ip: str | None = None) -> None:
     )
     if recent.exists():
         raise ValidationError(_("A code was sent less than a minute ago; please wait."))
-    if not Person.objects.filter(
+    known = Person.objects.filter(
         phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
-    ).exists():
-        return
+    ).exists()
     code = f"{secrets.randbelow(1_000_000):06d}"
+    # A challenge is recorded for unknown phones too (with a digest no code can match), so the
+    # rate limit above answers the same whether or not the phone is in the register.
     OtpChallenge.objects.create(
         phone_bidx=bidx,
-        code_digest=crypto.token_digest(f"{bidx}:{code}"),
+        code_digest=crypto.token_digest(f"{bidx}:{code}") if known else "",
         expires_at=timezone.now() + timedelta(seconds=settings.LINLI_OTP_TTL_SECONDS),
         ip=ip,
     )
+    if not known:
+        return
     text = _("Your Linli sign-in code is %(code)s, valid for 5 minutes.") % {"code": code}
     sealed = crypto.seal(number)
     transaction.on_commit(lambda: send_sms(sealed, text))
@@ -208,7 +211,11 @@ def otp_verify(*, phone: str, code: str) -> User:
         .order_by("-created_at")
         .first()
     )
-    if challenge is None or challenge.attempts >= settings.LINLI_OTP_MAX_ATTEMPTS:
+    if (
+        challenge is None
+        or not challenge.code_digest
+        or challenge.attempts >= settings.LINLI_OTP_MAX_ATTEMPTS
+    ):
         raise wrong
     if not secrets.compare_digest(
         challenge.code_digest, crypto.token_digest(f"{bidx}:{code.strip()}")

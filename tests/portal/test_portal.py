@@ -148,7 +148,9 @@ def test_unknown_phone_gets_the_same_answer_and_no_sms(
     assert len(_sms(capsys)) == 1
     r_unknown = _request_code(unknown, "13700000000", django_capture_on_commit_callbacks)
     assert _sms(capsys) == []
-    assert OtpChallenge.objects.count() == 1
+    # The unknown phone gets a challenge no code can match, so rate limits treat both alike.
+    assert OtpChallenge.objects.count() == 2
+    assert OtpChallenge.objects.filter(code_digest="").count() == 1
     assert (r_known.status_code, r_known["Location"]) == (
         r_unknown.status_code,
         r_unknown["Location"],
@@ -161,6 +163,18 @@ def test_unknown_phone_gets_the_same_answer_and_no_sms(
     response = unknown.post(VERIFY, {"code": "123456"})
     assert "验证码错误或已过期" in response.content.decode()
     assert not _signed_in(unknown)
+
+
+def test_rate_limit_answers_the_same_for_unknown_phones(
+    world: World, capsys: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    answers = []
+    for phone in (world.a.householder_phone, "13700000000"):
+        c = Client()
+        _request_code(c, phone, django_capture_on_commit_callbacks)
+        again = _request_code(c, phone, django_capture_on_commit_callbacks)
+        answers.append((again.status_code, "一分钟" in again.content.decode()))
+    assert answers[0] == answers[1] == (200, True)
 
 
 def test_rate_limit_keeps_the_phone_and_says_why(
