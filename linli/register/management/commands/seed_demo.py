@@ -13,6 +13,18 @@ from linli.areas.models import Area
 from linli.register.demo import DEMO_PASSWORD, demo_accounts, demo_exists, seed_demo
 
 
+DISPLAY_NAMES = {
+    "admin": "区管理员 陈建华",
+    "jiedao": "街道干部 刘洋",
+    "shuji": "社区书记 王秀英",
+    "shegong": "社工 赵敏",
+    "wangge1": "网格员 李娜",
+    "wangge2": "网格员 张伟",
+    "louzhang": "楼栋长 孙大爷",
+    "bumen": "民政局 周静",
+}
+
+
 class Command(BaseCommand):
     help = "Seed the demo jurisdiction and its register (once; running it again changes nothing)."
 
@@ -43,7 +55,7 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                     role=role,
                     area=Area.objects.get(code=code),
-                    display_name=username,
+                    display_name=DISPLAY_NAMES.get(username, username),
                 )
         # The command view's wide pages read per-grid tallies; take the first ones now.
         from linli.command.tallies import tallies_refresh
