@@ -89,7 +89,7 @@ def test_docs_page_for_a_signed_in_worker(world: World) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     _assert_local_only(html)
-    assert "Signed in as 网格员A" in html
+    assert "已登录为 网格员A" in html  # Chinese by default, like every page
     assert response.context["csrf"]
     assert f'data-token="{response.context["csrf"]}"' in html
 
