@@ -6,6 +6,7 @@ walked too (and the walk fails when it meets a path parameter or write it does n
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -15,9 +16,17 @@ from django.forms.models import model_to_dict
 from linli.audit.models import AuditEntry
 from linli.register.models import Household, Membership, Person, PersonTag, RegisterEvent
 from tests.api.conftest import API, ApiClient, BOnly
-from tests.factories import World
+from tests.factories import World, make_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["A looks at B", "B looks at A"])
+def world(request: pytest.FixtureRequest, db: None) -> World:
+    """The two-grid world from each side in turn: neither grid may see the other."""
+    w = make_world()
+    return w if request.param == "A looks at B" else dataclasses.replace(w, a=w.b, b=w.a)
+
 
 # Which resource each path parameter names; a list path's first segment names its items.
 PARAM_RESOURCE = {
@@ -47,7 +56,16 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
 
 def b_words(world: World) -> list[str]:
     """Names that appear only in grid B's objects."""
-    return ["李建国", "李小B", "网格B", world.b.grid.code, "2号楼", "乙苑", "9号楼"]
+    b = world.b
+    return [
+        b.householder.name,
+        b.member.name,
+        b.grid.name,
+        b.grid.code,
+        b.building.name,
+        "乙苑",
+        "9号楼",
+    ]
 
 
 def b_filter_values(world: World, b_only: BOnly) -> dict[str, list[str]]:
