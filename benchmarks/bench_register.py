@@ -101,11 +101,13 @@ def main() -> None:
             "counts: whole register counted live (what tallies avoid)",
             lambda: count_live(list(Area.objects.filter(kind="grid").values_list("id", flat=True))),
         ),
-        ("background: recount every grid (tallies_refresh)", tallies_refresh),
+        ("background: recount every node (tallies_refresh)", tallies_refresh),
         ("page /w/persons/?q=… (grid worker)", page(users["wangge1"], f"/w/persons/?q={initials}")),
         ("page /w/persons/?q=… (district admin)", page(users["admin"], f"/w/persons/?q={tail}")),
         ("page /c/ (grid worker)", page(users["wangge1"], "/c/")),
         ("page /c/ (district admin)", page(users["admin"], "/c/")),
+        ("page /w/ tree (grid worker)", page(users["wangge1"], "/w/")),
+        ("page /w/ tree (district admin)", page(users["admin"], "/w/")),
     ]
     rows = []
     for name, fn in cases:

@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
-from linli.command.tallies import AGE_BANDS, UNKNOWN_BAND, Raw, count_from_tallies, count_live
-from linli.core import scoping
+from linli.command.tallies import AGE_BANDS, UNKNOWN_BAND, Raw, count_areas
 from linli.core.scoping import scope_for
 from linli.register.models import (
     Building,
@@ -125,18 +124,28 @@ def _grids_in(user: Any, selected: Area | None) -> list[int]:
     return list(areas.values_list("id", flat=True))
 
 
-def command_raw(*, user: Any, selected: Area | None) -> tuple[Raw, dict[int, str]]:
-    """The counts of the selection per grid: live for a narrow selection, from the background
-    tallies for a wide one (when every grid has a tally). Returns (raw counts, grid paths)."""
+def command_raw(
+    *, user: Any, selected: Area | None, roots: list[Area]
+) -> tuple[Raw, dict[int, str]]:
+    """The counts of the selection and the paths their keys stand for.
+
+    Narrow selections are counted live, keyed by grid. Wide ones read the tallies of the
+    nodes the selection is made of (its children, or the user's roots), keyed by node; each of
+    those nodes lies wholly in the user's scope, so its tally holds nothing beyond it.
+    """
     grid_paths = dict(
         Area.objects.filter(pk__in=_grids_in(user, selected)).values_list("id", "path")
     )
-    grid_ids = list(grid_paths)
-    raw = None
-    if len(grid_ids) > scoping.WIDE_SCOPE_GRIDS:
-        raw = count_from_tallies(grid_ids)
-    if raw is None:
-        raw = count_live(grid_ids if len(grid_ids) <= 500 else _subquery(user, selected))
+    if selected is not None and selected.kind == AreaKind.GRID:
+        parts = [selected]
+    elif selected is not None:
+        parts = list(Area.objects.restrict(user, PERM).filter(parent=selected))
+    else:
+        parts = roots
+    live_ids = list(grid_paths) if len(grid_paths) <= 500 else _subquery(user, selected)
+    raw, from_tallies = count_areas(parts, len(grid_paths), live_ids)
+    if from_tallies:
+        return raw, {a.pk: a.path for a in parts}
     return raw, grid_paths
 
 
@@ -159,7 +168,7 @@ def command_counts(*, user: Any, area: Area | int | str | None = None) -> dict[s
     # A single root is the natural first page; several roots are shown side by side.
     if selected is None and len(roots) == 1:
         selected = roots[0]
-    raw, grid_paths = command_raw(user=user, selected=selected)
+    raw, grid_paths = command_raw(user=user, selected=selected, roots=roots)
 
     # 1. persons and households per grid, rolled up to the child nodes by path.
     person_rows = [(grid_paths.get(g, ""), n) for g, n in raw.persons.items()]

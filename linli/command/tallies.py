@@ -3,8 +3,9 @@
 Both paths produce the same ``Raw`` numbers per grid, so the command view formats them the
 same way whichever was used. Live counting is a handful of grouped queries restricted to the
 grids asked for; it is what narrow selections (a grid, a community) use, always current.
-Tallies are the same queries over the whole register grouped by grid, stored in GridTally by
-a periodic task (and after seeding); wide selections (above WIDE_SCOPE_GRIDS grids) sum them.
+Tallies are the same queries over the whole register grouped by grid, summed up the tree and
+stored per node in AreaTally by a periodic task (and after seeding); a wide selection (above
+WIDE_SCOPE_GRIDS grids) reads the tallies of the nodes it is made of, a handful of rows.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from django.db import transaction
 from django.db.models import Case, CharField, Count, QuerySet, Value, When
 from django.utils import timezone
 
-from linli.areas.models import Area, AreaKind
-from linli.command.models import GridTally
+from linli.areas.models import Area
+from linli.command.models import AreaTally
 from linli.register.models import (
     Dwelling,
     Household,
@@ -151,18 +152,35 @@ def count_live(grid_ids: Any) -> Raw:
     )
 
 
-def count_from_tallies(grid_ids: list[int]) -> Raw | None:
-    """Sum the stored tallies of the given grids; None when one of them has none yet."""
-    rows = list(GridTally.objects.filter(grid_id__in=grid_ids))
-    if len(rows) != len(set(grid_ids)):
+def count_from_tallies(areas: list[Area]) -> Raw | None:
+    """The stored tallies of *areas* (disjoint subtrees), keyed by area id; None when one of
+    them has no tally yet."""
+    rows = list(AreaTally.objects.filter(area__in=areas))
+    if len(rows) != len({a.pk for a in areas}):
         return None
-    return merge(_from_json(row.grid_id, row.data, row.computed_at) for row in rows)
+    return merge(_from_json(row.area_id, row.data, row.computed_at) for row in rows)
 
 
-def _to_json(raw: Raw, grid: int) -> dict[str, Any]:
+def count_areas(areas: list[Area], grid_count: int, live_ids: Any) -> tuple[Raw, bool]:
+    """Counts of the subtrees under *areas* (siblings, each wholly in the caller's scope).
+
+    With more than WIDE_SCOPE_GRIDS grids (``grid_count``) below them, read the areas'
+    tallies: returns (raw keyed by area id, True). Otherwise, or when a tally is missing,
+    count the grids ``live_ids`` (ids or a subquery) live: (raw keyed by grid id, False).
+    """
+    from linli.core import scoping
+
+    if grid_count > scoping.WIDE_SCOPE_GRIDS:
+        raw = count_from_tallies(areas)
+        if raw is not None:
+            return raw, True
+    return count_live(live_ids), False
+
+
+def _to_json(raw: Raw) -> dict[str, Any]:
     return {
-        "persons": raw.persons.get(grid, 0),
-        "households": raw.households.get(grid, 0),
+        "persons": sum(raw.persons.values()),
+        "households": sum(raw.households.values()),
         "dwellings_by_use": dict(raw.dwellings_by_use),
         "inhabited_by_use": dict(raw.inhabited_by_use),
         "profile": [[b, s, r, n] for (b, s, r), n in raw.profile.items()],
@@ -170,10 +188,10 @@ def _to_json(raw: Raw, grid: int) -> dict[str, Any]:
     }
 
 
-def _from_json(grid: int, data: dict[str, Any], at: dt.datetime) -> Raw:
+def _from_json(key: int, data: dict[str, Any], at: dt.datetime) -> Raw:
     raw = Raw(as_of=at)
-    raw.persons[grid] = data.get("persons", 0)
-    raw.households[grid] = data.get("households", 0)
+    raw.persons[key] = data.get("persons", 0)
+    raw.households[key] = data.get("households", 0)
     raw.dwellings_by_use.update(data.get("dwellings_by_use", {}))
     raw.inhabited_by_use.update(data.get("inhabited_by_use", {}))
     for b, s, r, n in data.get("profile", []):
@@ -184,19 +202,24 @@ def _from_json(grid: int, data: dict[str, Any], at: dt.datetime) -> Raw:
 
 
 def tallies_refresh() -> int:
-    """Recount every grid of the register and store the tallies; returns the grids written.
+    """Recount every grid of the register, sum the grids up the tree and store a tally for
+    every node; returns the number of nodes written.
 
     Run by the background worker on a schedule, after seeding, and by `linli refresh_counts`.
     It reads the whole register once per query, so it is kept out of page requests.
     """
     now = timezone.now()
     by_grid = _per_grid(*_base())
-    grids = list(Area.objects.filter(kind=AreaKind.GRID).values_list("id", flat=True))
+    paths = dict(Area.objects.values_list("id", "path"))
+    by_area: dict[int, list[Raw]] = defaultdict(list)
+    for grid, raw in by_grid.items():
+        for ancestor in (int(x) for x in paths.get(grid, "").strip("/").split("/") if x):
+            by_area[ancestor].append(raw)
     rows = [
-        GridTally(grid_id=g, data=_to_json(by_grid.get(g, Raw()), g), computed_at=now)
-        for g in grids
+        AreaTally(area_id=area_id, data=_to_json(merge(by_area.get(area_id, []))), computed_at=now)
+        for area_id in paths
     ]
     with transaction.atomic():
-        GridTally.objects.all().delete()
-        GridTally.objects.bulk_create(rows, batch_size=1000)
+        AreaTally.objects.all().delete()
+        AreaTally.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 
 from linli.accounts.models import RoleBinding
 from linli.accounts.roles import Perm
-from linli.areas.models import Area
+from linli.areas.models import Area, AreaKind
+from linli.command.tallies import count_areas
 from linli.register.models import (
     Building,
     Dwelling,
@@ -39,44 +40,32 @@ def root_areas(user: Any) -> list[Area]:
     return list(Area.objects.filter(path__in=paths).order_by("path"))
 
 
-def _child_case(children: Sequence[Area], lookup: str) -> Case:
-    whens = [When(**{f"{lookup}__startswith": c.path}, then=Value(c.pk)) for c in children]
-    return Case(*whens, default=Value(0), output_field=IntegerField())
-
-
 def counts_by_area(user: Any, areas: Sequence[Area]) -> dict[int, dict[str, int]]:
     """Living persons and active households under each of *areas* (siblings, not nested).
 
-    One grouped query per kind: rows are labelled with the area whose path prefixes their
-    grid's path, then counted per label.
+    The grids in scope below the areas are counted together (live for a few grids, from the
+    background tallies for many: a district's home page must not group a million persons on
+    every visit), then each grid's numbers go to the area whose path prefixes its own.
     """
     result: dict[int, dict[str, int]] = {a.pk: {"persons": 0, "households": 0} for a in areas}
     if not areas:
         return result
-    persons = (
-        Person.objects.restrict(user)
-        .filter(status=PersonStatus.LIVING)
-        .annotate(node=_child_case(areas, "grid__path"))
-        .order_by()
-        .values("node")
-        .annotate(n=Count("id"))
-        .values_list("node", "n")
+    under = Q()
+    for a in areas:
+        under |= Q(path__startswith=a.path)
+    grid_paths = dict(
+        areas_visible(user).filter(under, kind=AreaKind.GRID).values_list("id", "path")
     )
-    for node, n in persons:
-        if node in result:
-            result[node]["persons"] = n
-    households = (
-        Household.objects.restrict(user)
-        .filter(status=HouseholdStatus.ACTIVE)
-        .annotate(node=_child_case(areas, "grid__path"))
-        .order_by()
-        .values("node")
-        .annotate(n=Count("id"))
-        .values_list("node", "n")
-    )
-    for node, n in households:
-        if node in result:
-            result[node]["households"] = n
+    # Each of *areas* is wholly in scope (it is a node the user may see), so its tally holds
+    # nothing beyond the user's jurisdiction.
+    raw, from_tallies = count_areas(list(areas), len(grid_paths), list(grid_paths))
+    paths = {a.pk: a.path for a in areas} if from_tallies else grid_paths
+    for key, per_key in (("persons", raw.persons), ("households", raw.households)):
+        for k, n in per_key.items():
+            path = paths.get(k, "")
+            owner = next((a.pk for a in areas if path.startswith(a.path)), None)
+            if owner is not None:
+                result[owner][key] += n
     return result
 
 

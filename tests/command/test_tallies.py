@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from linli.command.models import GridTally
+from linli.command.models import AreaTally
 from linli.command.selectors import command_counts
 from linli.command.tallies import tallies_refresh
 from linli.register import services as reg
@@ -27,7 +27,7 @@ def test_tallies_equal_live_counts(world: World, who: str, monkeypatch: pytest.M
     reg.person_move_out(actor=None, person=world.b.member)  # something not trivially symmetric
     live = command_counts(user=user)
     assert live["as_of"] is None
-    assert tallies_refresh() == 2
+    assert tallies_refresh() == 6  # city, district, subdistrict, community, two grids
     monkeypatch.setattr("linli.core.scoping.WIDE_SCOPE_GRIDS", 0)
     wide = command_counts(user=user)
     assert wide["as_of"] is not None
@@ -44,7 +44,7 @@ def test_tallies_respect_scope(world: World, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_missing_tally_falls_back_to_live(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     tallies_refresh()
-    GridTally.objects.filter(grid=world.b.grid).delete()
+    AreaTally.objects.filter(area=world.b.grid).delete()
     monkeypatch.setattr("linli.core.scoping.WIDE_SCOPE_GRIDS", 0)
     counts = command_counts(user=world.head)
     assert counts["as_of"] is None and counts["persons"] == 4
@@ -57,3 +57,18 @@ def test_page_says_when_counts_were_taken(world: World, monkeypatch: pytest.Monk
     assert "刚刚统计" in c.get(reverse("command:home")).content.decode()
     monkeypatch.setattr("linli.core.scoping.WIDE_SCOPE_GRIDS", 0)
     assert "统计截至" in c.get(reverse("command:home")).content.decode()
+
+
+def test_workbench_tree_counts_from_tallies_equal_live(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linli.workbench.selectors import counts_by_area
+
+    areas = [world.a.grid, world.b.grid]
+    live = counts_by_area(world.head, areas)
+    tallies_refresh()
+    monkeypatch.setattr("linli.core.scoping.WIDE_SCOPE_GRIDS", 0)
+    assert counts_by_area(world.head, areas) == live
+    assert counts_by_area(world.admin, [world.community]) == {
+        world.community.pk: {"persons": 4, "households": 2}
+    }

@@ -11,9 +11,9 @@ from linli.command.tallies import tallies_refresh
 
 
 class Command(BaseCommand):
-    help = "Recount every grid (the background worker also does this on a schedule)."
+    help = "Recount every node of the tree (the background worker does this on a schedule)."
 
     def handle(self, *args: Any, **opts: Any) -> None:
         t0 = time.perf_counter()
         n = tallies_refresh()
-        self.stdout.write(f"已统计 {n} 个网格，用时 {time.perf_counter() - t0:.1f} 秒。")
+        self.stdout.write(f"已统计 {n} 个辖区节点，用时 {time.perf_counter() - t0:.1f} 秒。")
