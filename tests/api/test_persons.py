@@ -160,7 +160,9 @@ def test_create_in_household(world: World, a_api: ApiClient) -> None:
     assert answer.data["provenance"]["name"]["source"] == "api"
     assert answer.data["provenance"]["name"]["by"] == world.a.worker.pk
     assert nid not in answer.text and phone not in answer.text
-    entry = AuditEntry.objects.filter(action=AuditAction.CREATE, object_id=str(person.pk)).get()
+    entry = AuditEntry.objects.filter(
+        action=AuditAction.CREATE, object_type="person", object_id=str(person.pk)
+    ).get()
     assert (entry.channel, entry.actor_id) == ("api", world.a.worker.pk)
 
 
@@ -208,7 +210,9 @@ def test_update(world: World, a_api: ApiClient) -> None:
     assert answer.data["phone_masked"] == p.phone_masked
     assert answer.data["tags"] == ["minor"]
     assert answer.data["provenance"]["phone"]["source"] == "api"
-    change = AuditEntry.objects.filter(action=AuditAction.CHANGE, object_id=str(p.pk)).first()
+    change = AuditEntry.objects.filter(
+        action=AuditAction.CHANGE, object_type="person", object_id=str(p.pk)
+    ).first()
     assert change is not None and change.channel == "api"
     assert phone not in str(change.changes)
     assert RegisterEvent.objects.filter(person=p, kind="change").count() == 1
