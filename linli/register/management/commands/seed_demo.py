@@ -12,7 +12,6 @@ from linli.accounts.services import user_create
 from linli.areas.models import Area
 from linli.register.demo import DEMO_PASSWORD, demo_accounts, demo_exists, seed_demo
 
-
 DISPLAY_NAMES = {
     "admin": "区管理员 陈建华",
     "jiedao": "街道干部 刘洋",
