@@ -54,7 +54,8 @@ def _person(user: Any, pk: int) -> Person:
 def person_list(request: HttpRequest) -> HttpResponse:
     """Search the register; htmx swaps only the results table, plain GET works without JS."""
     user: Any = request.user
-    areas = wb_sel.areas_visible(user).exclude(kind=AreaKind.CITY).order_by("path")[:300]
+    # Upper levels first: for a district the first 300 are its subdistricts and communities.
+    areas = wb_sel.areas_visible(user).exclude(kind=AreaKind.CITY).order_by("depth", "path")[:300]
     form = wb_forms.PersonFilterForm(request.GET or None, areas=areas)
     filters: dict[str, Any] = {"q": "", "tag": "", "status": PersonStatus.LIVING, "residency": ""}
     area_id = None
