@@ -135,6 +135,12 @@ WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# Behind a TLS-terminating proxy: LINLI_HTTPS=1 marks cookies secure and trusts the proxy's
+# X-Forwarded-Proto header.
+if os.environ.get("LINLI_HTTPS") == "1":
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
 
 # Background tasks: huey, on SQLite next to the database by default, on Redis when REDIS_URL
 # is set (the city-scale path). Tasks are enqueued only after the transaction commits.
