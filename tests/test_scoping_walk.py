@@ -44,6 +44,7 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "workbench:dwelling_detail": lambda w, x: w.b.dwelling.pk,
     "workbench:household_open": lambda w, x: w.b.dwelling.pk,
     "workbench:household_detail": lambda w, x: w.b.household.pk,
+    "workbench:household_move": lambda w, x: w.b.household.pk,
     "workbench:person_detail": lambda w, x: w.b.householder.pk,
     "workbench:person_edit": lambda w, x: w.b.householder.pk,
     "workbench:person_reveal": lambda w, x: w.b.householder.pk,

@@ -315,3 +315,17 @@ class MoveOutIn(Schema):
 
     occurred_on: dt.date | None = Field(None, description="Date of leaving; today if omitted.")
     destination: str = Field("", description="Where they went, if known.")
+
+
+class HouseholdMoveIn(Schema):
+    """The whole household moves to another dwelling."""
+
+    dwelling: int = Field(description="Id of the dwelling the household moves into.")
+    occurred_on: dt.date | None = Field(None, description="Date of the move; today if omitted.")
+    allow_shared: bool = Field(
+        False,
+        description=(
+            "Move in even though another household already lives in the dwelling "
+            "(refused otherwise, as a likely wrong dwelling)."
+        ),
+    )

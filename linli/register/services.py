@@ -715,3 +715,128 @@ def tag_update(*, actor: Any, tag: Tag, data: dict[str, Any]) -> list[str]:
     tag.save()
     audit_record(actor=actor, action=AuditAction.CHANGE, obj=tag, changes=changed)
     return list(changed)
+
+
+# --- moving a whole household (appended for the workbench and the API) ---------------------
+
+
+def _latest_move_in(household: Household) -> dt.date | None:
+    """The last day anyone came into this household where it lives now.
+
+    The household's own move-in and moves (household_create, household_move) and each member's
+    joining (person_create, person_move_house, the demo seed) all leave a MOVE_IN or MOVE_HOUSE
+    event on the household, so one query over the events answers it; membership spans alone
+    would miss an earlier move of the whole household, which ends no span.
+    """
+    return (
+        RegisterEvent.objects.filter(
+            household=household, kind__in=(EventKind.MOVE_IN, EventKind.MOVE_HOUSE)
+        )
+        .order_by("-occurred_on")
+        .values_list("occurred_on", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def household_move(
+    *,
+    actor: Any,
+    household: Household,
+    to_dwelling: Dwelling,
+    occurred_on: dt.date | None = None,
+    allow_shared: bool = False,
+) -> Household:
+    """The whole household moves to another dwelling (整户搬迁), in this or another grid.
+
+    The household stays the same household (its membership spans go on); its dwelling and grid
+    change and every living member's grid follows. The old dwelling is not forgotten: the
+    household and each member get a MOVE_HOUSE event naming where they came from. A dwelling
+    where another household already lives is refused unless ``allow_shared`` (a shared flat is
+    real, but far more often the wrong dwelling was picked).
+    """
+    # Lock the row so two moves of the same household cannot interleave.
+    household = (
+        Household.objects.select_for_update().select_related("dwelling").get(pk=household.pk)
+    )
+    _require(actor, Perm.CHANGE_REGISTER, household.grid)
+    _require(actor, Perm.CHANGE_REGISTER, to_dwelling.grid)
+    if household.status != HouseholdStatus.ACTIVE:
+        raise ValidationError(_("This household is dissolved; it cannot move."))
+    if to_dwelling.pk == household.dwelling_id:
+        raise ValidationError({"dwelling": _("The household already lives in this dwelling.")})
+    day = _check_date(occurred_on)
+    latest = _latest_move_in(household)
+    if latest is not None and day < latest:
+        raise ValidationError(
+            {
+                "occurred_on": _(
+                    "The date cannot be before %(date)s, when the household last moved in."
+                )
+                % {"date": latest.isoformat()}
+            }
+        )
+    if (
+        not allow_shared
+        and Household.objects.filter(dwelling=to_dwelling, status=HouseholdStatus.ACTIVE)
+        .exclude(pk=household.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "dwelling": _(
+                    "Another household lives in this dwelling. Confirm the dwelling is shared."
+                )
+            }
+        )
+    old = household.dwelling
+    old_address = old.address if old is not None else "—"
+    data = {
+        "from_dwelling": old.pk if old is not None else None,
+        "to_dwelling": to_dwelling.pk,
+        "from_address": old_address,
+        "to_address": to_dwelling.address,
+    }
+    household.dwelling = to_dwelling
+    household.grid = to_dwelling.grid
+    household.save(update_fields=["dwelling", "grid", "updated_at"])
+    members = Person.objects.filter(household=household, status=PersonStatus.LIVING)
+    member_list = list(members.order_by("id"))
+    # One UPDATE for all members; update() skips auto_now, so the stamp is set by hand.
+    members.update(grid=to_dwelling.grid, updated_at=timezone.now())
+    _event(
+        kind=EventKind.MOVE_HOUSE,
+        grid=to_dwelling.grid,
+        summary=_("Household moved from %(old)s to %(new)s")
+        % {"old": old_address, "new": to_dwelling.address},
+        actor=actor,
+        occurred_on=day,
+        household=household,
+        dwelling=to_dwelling,
+        data=data,
+    )
+    for person in member_list:
+        # Each person's timeline shows the move too, not only the household's.
+        _event(
+            kind=EventKind.MOVE_HOUSE,
+            grid=to_dwelling.grid,
+            summary=_("Moved with the household from %(old)s to %(new)s")
+            % {"old": old_address, "new": to_dwelling.address},
+            actor=actor,
+            occurred_on=day,
+            person=person,
+            household=household,
+            dwelling=to_dwelling,
+            data=data,
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.EVENT,
+        obj=household,
+        changes={
+            "event": "household_move",
+            "address": {"from": old_address, "to": to_dwelling.address},
+            "members": len(member_list),
+        },
+    )
+    return household

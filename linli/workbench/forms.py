@@ -199,6 +199,20 @@ class MoveHouseForm(EventDateForm):
     )
 
 
+class HouseholdMoveForm(EventDateForm):
+    """Move a whole household: the dwelling picked from the search, and the date."""
+
+    dwelling = forms.IntegerField(widget=forms.HiddenInput)
+    allow_shared = forms.BooleanField(
+        label=_("Another household lives there too: the dwelling is shared"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].label = _("Date of the move")
+        self.fields["dwelling"].error_messages["required"] = _("Choose the dwelling above.")
+
+
 class RevealForm(StyledForm):
     reason = forms.CharField(
         label=_("Reason"),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("dwellings/<int:pk>/", tree.dwelling_detail, name="dwelling_detail"),
     path("dwellings/<int:pk>/households/new/", tree.household_open, name="household_open"),
     path("households/<int:pk>/", households.household_detail, name="household_detail"),
+    path("households/<int:pk>/move/", households.household_move, name="household_move"),
     path("persons/", persons.person_list, name="person_list"),
     path("persons/new/", persons.person_create, name="person_create"),
     path("persons/<int:pk>/", persons.person_detail, name="person_detail"),

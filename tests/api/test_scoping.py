@@ -14,7 +14,14 @@ import pytest
 from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
-from linli.register.models import Household, Membership, Person, PersonTag, RegisterEvent
+from linli.register.models import (
+    Dwelling,
+    Household,
+    Membership,
+    Person,
+    PersonTag,
+    RegisterEvent,
+)
 from tests.api.conftest import API, ApiClient, BOnly
 from tests.factories import World, make_world
 
@@ -175,6 +182,12 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
         ("patch", "/persons/{person_id}"): [{"name": "改名", "tags": ["elderly"]}],
         ("post", "/persons/{person_id}/reveal"): [{"field": "national_id", "reason": "核对身份"}],
         ("post", "/persons/{person_id}/move-out"): [{"destination": "外地"}],
+        # Grid B's household, aimed at a dwelling of either grid (the caller's own one too).
+        ("post", "/households/{household_id}/move"): [
+            {"dwelling": Dwelling.objects.get(building=world.a.building, number="302").pk},
+            {"dwelling": Dwelling.objects.get(building=world.b.building, number="302").pk},
+            {"dwelling": world.a.dwelling.pk, "allow_shared": True},
+        ],
     }
 
 
@@ -191,12 +204,15 @@ def test_every_write_on_grid_b_is_404_and_changes_nothing(
             bodies = calls[(method, rel)]  # a KeyError here: teach this test the new write
             seen.add((method, rel))
             params = re.findall(r"{(\w+)}", rel)
+            assert len(params) <= 1  # one object per operation so far
             targets = (
-                [rel.replace("{person_id}", str(pk)) for pk in b_ids["persons"]]
-                if params == ["person_id"]
+                [
+                    rel.replace("{" + params[0] + "}", str(pk))
+                    for pk in b_ids[PARAM_RESOURCE[params[0]]]
+                ]
+                if params
                 else [rel]
             )
-            assert params in ([], ["person_id"])
             for url in targets:
                 for body in bodies:
                     answer = a_api.call(method, url, body)

@@ -1,4 +1,4 @@
-"""Households (户) the caller may see, with their current members."""
+"""Households (户) the caller may see, with their current members; moving a whole household."""
 
 from typing import Any
 
@@ -10,9 +10,10 @@ from ninja import Field, Query, Router, Schema
 from linli.api.auth import caller
 from linli.api.pagination import PageParams, paginate
 from linli.api.routers.areas import area_in_scope
-from linli.api.schemas import ErrorOut, HouseholdOut, HouseholdPage
+from linli.api.schemas import ErrorOut, HouseholdMoveIn, HouseholdOut, HouseholdPage
+from linli.register import services
 from linli.register.models import Household, HouseholdStatus, PersonStatus
-from linli.register.selectors import households_visible, persons_visible
+from linli.register.selectors import dwellings_visible, households_visible, persons_visible
 
 router = Router(tags=["households"])
 
@@ -77,3 +78,32 @@ def household_list(
 )
 def household_detail(request: HttpRequest, household_id: int) -> Household:
     return get_object_or_404(households_with_members(caller(request)), pk=household_id)
+
+
+@router.post(
+    "/{household_id}/move",
+    response={200: HouseholdOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Move a whole household",
+    description=(
+        "The whole household moves to another dwelling (`dwelling`, by id) on `occurred_on` "
+        "(today if omitted; not in the future, not before the household's latest move-in). "
+        "The household keeps its members and their membership spans; its grid and every "
+        "living member's grid become the new dwelling's. The old address stays in the "
+        "timelines of the household and of each member. A dwelling where another household "
+        "lives is refused (422) unless `allow_shared` is true. A household or dwelling outside "
+        "the caller's scope: 404; without the right to change the register in both grids: "
+        "403; a dissolved household, the same dwelling or a bad date: 422. Audited."
+    ),
+)
+def household_move(request: HttpRequest, household_id: int, payload: HouseholdMoveIn) -> Household:
+    user = caller(request)
+    household = get_object_or_404(households_visible(user), pk=household_id)
+    dwelling = get_object_or_404(dwellings_visible(user), pk=payload.dwelling)
+    services.household_move(
+        actor=user,
+        household=household,
+        to_dwelling=dwelling,
+        occurred_on=payload.occurred_on,
+        allow_shared=payload.allow_shared,
+    )
+    return get_object_or_404(households_with_members(user), pk=household.pk)
