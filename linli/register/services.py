@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
@@ -365,7 +366,7 @@ def person_update(
     _event(
         kind=EventKind.CHANGE,
         grid=person.grid,
-        summary=_("Changed: %(fields)s") % {"fields": ", ".join(changed)},
+        summary=_change_summary(list(changed), source),
         actor=actor,
         occurred_on=_today(),
         person=person,
@@ -374,6 +375,26 @@ def person_update(
     )
     audit_record(actor=actor, action=AuditAction.CHANGE, obj=person, changes=shown)
     return list(changed)
+
+
+def _change_summary(fields: list[str], source: str) -> str:
+    """ "Changed: name, phone" in the deployment's language, whoever made the change: the
+    timeline is a shared record, not a message to one user."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = {
+            "name": pgettext("person", "name"),
+            "national_id": _("national ID"),
+            "phone": _("phone"),
+        }
+        names = [str(labels.get(f) or Person._meta.get_field(f).verbose_name) for f in fields]
+        # Translators: the separator between field names in a list.
+        text = _("Changed: %(fields)s") % {"fields": _(", ").join(names)}
+        if source == "resident":
+            text += _(" (correction from the resident)")
+        return text
 
 
 def person_reveal(*, actor: Any, person: Person, field: str, reason: str) -> str:

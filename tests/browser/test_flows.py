@@ -140,11 +140,6 @@ def test_person_form_keeps_what_was_typed_and_shows_id_error(
     page.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="register.services.person_update writes raw field keys into the event summary: "
-    "the timeline reads 修改了：name instead of 修改了：姓名",
-)
 def test_person_timeline_names_the_changed_detail_in_chinese(
     live_server: Any, live_world: World, browser: Any, artifacts: Path
 ) -> None:
