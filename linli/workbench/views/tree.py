@@ -181,6 +181,7 @@ def dwelling_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows.sort(key=lambda p: p.relation != Relation.SELF)
     timeline = reg_sel.dwelling_timeline(user=user, dwelling=dwelling)[:50]
     context = {
+        "has_active_household": any(h.status == HouseholdStatus.ACTIVE for h in households),
         "dwelling": dwelling,
         "building": dwelling.building,
         "crumbs": breadcrumb(user, dwelling.grid),
