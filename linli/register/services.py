@@ -776,6 +776,9 @@ def household_move(
     where another household already lives is refused unless ``allow_shared`` (a shared flat is
     real, but far more often the wrong dwelling was picked).
     """
+    from django.conf import settings
+    from django.utils import translation
+
     # Lock the row so two moves of the same household cannot interleave.
     household = (
         Household.objects.select_for_update().select_related("dwelling").get(pk=household.pk)
@@ -825,11 +828,16 @@ def household_move(
     member_list = list(members.order_by("id"))
     # One UPDATE for all members; update() skips auto_now, so the stamp is set by hand.
     members.update(grid=to_dwelling.grid, updated_at=timezone.now())
+    places = {"old": old_address, "new": to_dwelling.address}
+    # The timeline is a shared record: written in the deployment's language, like
+    # _change_summary, whatever language the actor reads.
+    with translation.override(settings.LANGUAGE_CODE):
+        household_summary = _("Household moved from %(old)s to %(new)s") % places
+        member_summary = _("Moved with the household from %(old)s to %(new)s") % places
     _event(
         kind=EventKind.MOVE_HOUSE,
         grid=to_dwelling.grid,
-        summary=_("Household moved from %(old)s to %(new)s")
-        % {"old": old_address, "new": to_dwelling.address},
+        summary=household_summary,
         actor=actor,
         occurred_on=day,
         household=household,
@@ -841,8 +849,7 @@ def household_move(
         _event(
             kind=EventKind.MOVE_HOUSE,
             grid=to_dwelling.grid,
-            summary=_("Moved with the household from %(old)s to %(new)s")
-            % {"old": old_address, "new": to_dwelling.address},
+            summary=member_summary,
             actor=actor,
             occurred_on=day,
             person=person,
