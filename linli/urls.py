@@ -2,11 +2,14 @@
 the API (/api/v1/)."""
 
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workbench:home", permanent=False)),
+    # Browsers ask for /favicon.ico whatever the page says; answer with the real icon.
+    path("favicon.ico", RedirectView.as_view(url=static("linli/favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("w/", include("linli.workbench.urls")),
     path("p/", include("linli.portal.urls")),

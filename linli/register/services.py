@@ -389,7 +389,10 @@ def _change_summary(fields: list[str], source: str) -> str:
             "national_id": _("national ID"),
             "phone": _("phone"),
         }
-        names = [str(labels.get(f) or Person._meta.get_field(f).verbose_name) for f in fields]
+        names = [
+            str(labels.get(f) or getattr(Person._meta.get_field(f), "verbose_name", f))
+            for f in fields
+        ]
         # Translators: the separator between field names in a list.
         text = _("Changed: %(fields)s") % {"fields": _(", ").join(names)}
         if source == "resident":
@@ -781,7 +784,9 @@ def household_move(
 
     # Lock the row so two moves of the same household cannot interleave.
     household = (
-        Household.objects.select_for_update().select_related("dwelling").get(pk=household.pk)
+        Household.objects.select_for_update(of=("self",))
+        .select_related("dwelling")
+        .get(pk=household.pk)
     )
     _require(actor, Perm.CHANGE_REGISTER, household.grid)
     _require(actor, Perm.CHANGE_REGISTER, to_dwelling.grid)
