@@ -849,6 +849,18 @@ def household_move(
         dwelling=to_dwelling,
         data=data,
     )
+    if old is not None:
+        # The dwelling left behind keeps the departure in its own timeline (no household
+        # link, so the household's timeline shows the move once).
+        _event(
+            kind=EventKind.MOVE_OUT,
+            grid=old.grid,
+            summary=household_summary,
+            actor=actor,
+            occurred_on=day,
+            dwelling=old,
+            data=data,
+        )
     for person in member_list:
         # Each person's timeline shows the move too, not only the household's.
         _event(

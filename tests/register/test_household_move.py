@@ -83,14 +83,17 @@ def test_the_whole_household_moves_and_the_history_keeps_the_old_dwelling(world:
     )
     assert events == [
         (EventKind.MOVE_HOUSE, day, a.grid.pk, a.household.pk, new.pk, None),
+        # The dwelling left behind records the departure (not linked to the household).
+        (EventKind.MOVE_OUT, day, a.grid.pk, None, old.pk, None),
         (EventKind.MOVE_HOUSE, day, a.grid.pk, a.household.pk, new.pk, a.householder.pk),
         (EventKind.MOVE_HOUSE, day, a.grid.pk, a.household.pk, new.pk, a.member.pk),
     ]
     new_events = RegisterEvent.objects.exclude(pk__in=first_events).order_by("pk")
-    assert [e.data for e in new_events] == [data, data, data]
-    assert [e.actor_id for e in new_events] == [a.worker.pk] * 3
+    assert [e.data for e in new_events] == [data, data, data, data]
+    assert [e.actor_id for e in new_events] == [a.worker.pk] * 4
     # Summaries are in the deployment's language (Chinese), whatever the actor reads.
     assert [e.summary for e in new_events] == [
+        f"整户从 {old.address} 搬至 {new.address}",
         f"整户从 {old.address} 搬至 {new.address}",
         f"随户从 {old.address} 搬至 {new.address}",
         f"随户从 {old.address} 搬至 {new.address}",
@@ -306,3 +309,15 @@ def test_a_dwelling_whose_household_was_dissolved_counts_as_free(world: World) -
     reg.person_move_out(actor=b.worker, person=b.householder)
     reg.household_move(actor=world.head, household=world.a.household, to_dwelling=b.dwelling)
     assert Household.objects.get(pk=world.a.household.pk).dwelling_id == b.dwelling.pk
+
+
+def test_the_dwelling_left_behind_records_the_departure(world: World) -> None:
+    from linli.register.models import Dwelling, RegisterEvent
+    from linli.register.selectors import dwelling_timeline
+
+    target = Dwelling.objects.get(building=world.a.building, number="302")
+    reg.household_move(actor=world.a.worker, household=world.a.household, to_dwelling=target)
+    left = list(dwelling_timeline(user=world.a.worker, dwelling=world.a.dwelling))
+    assert left[0].kind == "move_out" and left[0].household is None
+    assert "302" in left[0].summary
+    assert RegisterEvent.objects.filter(dwelling=world.a.dwelling, kind="move_out").count() == 1
