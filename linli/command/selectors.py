@@ -142,6 +142,8 @@ def command_raw(
         parts = list(Area.objects.restrict(user, PERM).filter(parent=selected))
     else:
         parts = roots
+    scope = scope_for(user, PERM)
+    parts = [a for a in parts if scope.covers(a)]  # each part wholly in scope, tallies too
     live_ids = list(grid_paths) if len(grid_paths) <= 500 else _subquery(user, selected)
     raw, from_tallies = count_areas(parts, len(grid_paths), live_ids)
     if from_tallies:

@@ -15,6 +15,7 @@ from linli.accounts.models import RoleBinding
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
 from linli.command.tallies import count_areas
+from linli.core.scoping import scope_for
 from linli.register.models import (
     Building,
     Dwelling,
@@ -48,6 +49,10 @@ def counts_by_area(user: Any, areas: Sequence[Area]) -> dict[int, dict[str, int]
     every visit), then each grid's numbers go to the area whose path prefixes its own.
     """
     result: dict[int, dict[str, int]] = {a.pk: {"persons": 0, "households": 0} for a in areas}
+    # Only nodes wholly inside the user's scope are counted (their tallies then hold nothing
+    # beyond it); a node outside it keeps its zeros.
+    scope = scope_for(user, Perm.VIEW_REGISTER)
+    areas = [a for a in areas if scope.covers(a)]
     if not areas:
         return result
     under = Q()

@@ -72,3 +72,17 @@ def test_workbench_tree_counts_from_tallies_equal_live(
     assert counts_by_area(world.admin, [world.community]) == {
         world.community.pk: {"persons": 4, "households": 2}
     }
+
+
+def test_tallies_of_nodes_outside_scope_are_never_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linli.workbench.selectors import counts_by_area
+
+    tallies_refresh()
+    monkeypatch.setattr("linli.core.scoping.WIDE_SCOPE_GRIDS", 0)
+    # A grid worker handed the community (not theirs to see whole) gets zeros, not its tally.
+    assert counts_by_area(world.a.worker, [world.community, world.b.grid]) == {
+        world.community.pk: {"persons": 0, "households": 0},
+        world.b.grid.pk: {"persons": 0, "households": 0},
+    }
