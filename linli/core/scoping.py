@@ -92,12 +92,17 @@ def scope_for(user: Any, perm: Perm | str) -> Scope:
     """The scope *user* holds *perm* on; cached on the user object for the request."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(paths=())
-    cache: dict[str, Scope] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    cache: dict[str, Any] = user.__dict__.setdefault(_CACHE_ATTR, {})
     key = str(perm)
     if key in cache:
         return cache[key]
+    if "__bindings__" not in cache:
+        # One query per request for all permissions (pages ask for several).
+        cache["__bindings__"] = list(
+            user.role_bindings.filter(is_active=True).values_list("role", "area__path")
+        )
     paths: set[str] = set()
-    for role, path in user.role_bindings.filter(is_active=True).values_list("role", "area__path"):
+    for role, path in cache["__bindings__"]:
         if perm in ROLE_PERMS.get(role, frozenset()):
             paths.add(path)
     scope = Scope(paths=_minimal(paths))
