@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "linli.accounts",
     "linli.audit",
     "linli.register",
+    "linli.intake",
     "linli.notify",
     "linli.workbench",
     "linli.portal",
