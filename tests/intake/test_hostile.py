@@ -213,3 +213,14 @@ def test_injection_text_is_kept_as_text(tmp_path: Path) -> None:
     path = tmp_path / "s.xlsx"
     wb.save(path)
     assert read_table(path, filename="s.xlsx").rows[0].cells == ("张三", "=cmd|' /C calc'!A0")
+
+
+def test_refusals_speak_chinese(tmp_path: Path) -> None:
+    from django.utils import translation
+
+    path = small_xlsx(tmp_path / "f.xlsx", [["姓名", "备注"], ["张三", "=1+1"]])
+    err = refused(path)
+    with translation.override("zh-hans"):
+        assert str(err.message).startswith("单元格 B2 是一个从未计算过的公式")
+    with translation.override("en"):
+        assert str(err.message).startswith("Cell B2 holds a formula")
