@@ -27,6 +27,8 @@ class AuditAction(models.TextChoices):
     TOKEN = "token", _("Issued an API token")
     REVIEW = "review", _("Reviewed a correction")
     PROPOSE = "propose", _("Proposed a correction")
+    REFUSED = "refused", _("Refused")
+    SEARCH = "search", _("Searched by full ID or phone")
 
 
 class AuditQuerySet(ScopedQuerySet["AuditEntry"]):

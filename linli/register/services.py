@@ -193,6 +193,65 @@ def household_create(
     return household
 
 
+def _locked_household(household: Household) -> Household:
+    return (
+        Household.objects.select_for_update(of=("self",))
+        .select_related("grid", "dwelling")
+        .get(pk=household.pk)
+    )
+
+
+def _locked_person(person: Person) -> Person:
+    return Person.objects.select_for_update(of=("self",)).select_related("grid").get(pk=person.pk)
+
+
+def _precheck_national_id(actor: Any, value: str, *, exclude_pk: int | None) -> None:
+    """The duplicate check of a typed national ID, outside any transaction of the service."""
+    bidx = pii.national_id_index(value) if value else None
+    if bidx is None:
+        return  # empty or invalid: the service reports it with the other field errors
+    probe = Person(id_bidx=bidx)
+    probe.pk = exclude_pk
+    _check_unique_national_id(actor, probe)
+
+
+def _check_unique_national_id(actor: Any, person: Person) -> None:
+    """Refuse a national ID that is already in the register.
+
+    Inside the actor's jurisdiction the answer says so plainly. Outside it the answer is the
+    same words without any detail of where, and the refusal is audited under the grid that
+    holds the person, so its workers see who tried: the register has one entry per person,
+    so the refusal itself cannot be avoided, but probing it leaves a trace.
+    """
+    other = (
+        Person.objects.filter(id_bidx=person.id_bidx).exclude(pk=person.pk).select_related("grid")
+    ).first()
+    if other is None:
+        return
+    if actor is not None and not scope_for(actor, Perm.VIEW_REGISTER).covers(other.grid):
+        audit_record(
+            actor=actor,
+            action=AuditAction.REFUSED,
+            obj=other,
+            area=other.grid,
+            object_label=other.id_masked,
+            reason="national ID already registered in another jurisdiction",
+        )
+        raise ValidationError(
+            {
+                "national_id": [
+                    _(
+                        "This national ID is already registered in another jurisdiction; "
+                        "ask the community office to transfer the person."
+                    )
+                ]
+            }
+        )
+    raise ValidationError(
+        {"national_id": [_("A person with this national ID is already registered.")]}
+    )
+
+
 def _join(*, person: Person, household: Household, relation: str, day: dt.date) -> None:
     if relation == Relation.SELF:
         if household.householder_id and household.householder_id != person.pk:
@@ -202,8 +261,19 @@ def _join(*, person: Person, household: Household, relation: str, day: dt.date) 
     Membership.objects.create(person=person, household=household, relation=relation, started_on=day)
 
 
+def person_create(*, actor: Any, national_id: str = "", **kwargs: Any) -> Person:
+    """Register a person, in a household (moving in) or directly in a grid.
+
+    See ``_person_create`` for the arguments. A national ID already in the register is refused
+    before the transaction starts, so the audit entry of a refusal outside the actor's
+    jurisdiction is kept.
+    """
+    _precheck_national_id(actor, national_id, exclude_pk=None)
+    return _person_create(actor=actor, national_id=national_id, **kwargs)
+
+
 @transaction.atomic
-def person_create(
+def _person_create(
     *,
     actor: Any,
     name: str,
@@ -218,10 +288,12 @@ def person_create(
     source: str = "worker",
     occurred_on: dt.date | None = None,
 ) -> Person:
-    """Register a person, in a household (moving in) or directly in a grid."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Enter the person's name.")})
+    if household is not None:
+        # Re-read and lock: the caller's copy may be stale (the household may have moved).
+        household = _locked_household(household)
     target_grid = household.grid if household is not None else grid
     if target_grid is None or target_grid.kind != AreaKind.GRID:
         raise ValidationError({"household": _("Choose the household or grid the person lives in.")})
@@ -245,8 +317,8 @@ def person_create(
             setter(person, value)
         except ValidationError as exc:
             errors[field] = exc.messages
-    if person.id_bidx and Person.objects.filter(id_bidx=person.id_bidx).exists():
-        errors["national_id"] = [_("A person with this national ID is already registered.")]
+    if person.id_bidx:
+        _check_unique_national_id(actor, person)
     if household is not None and not relation:
         errors["relation"] = [_("Choose the relation to the householder.")]
     if errors:
@@ -286,14 +358,21 @@ def person_create(
     return person
 
 
-@transaction.atomic
 def person_update(
     *, actor: Any, person: Person, data: dict[str, Any], source: str = "worker"
 ) -> list[str]:
     """Change a person's details; returns the fields that changed. History keeps old values
     (masked for national ID and phone)."""
     _require(actor, Perm.CHANGE_REGISTER, person.grid)
-    person = Person.objects.select_for_update().get(pk=person.pk)
+    if data.get("national_id"):
+        _precheck_national_id(actor, data["national_id"], exclude_pk=person.pk)
+    return _person_update(actor=actor, person=person, data=data, source=source)
+
+
+@transaction.atomic
+def _person_update(*, actor: Any, person: Person, data: dict[str, Any], source: str) -> list[str]:
+    person = _locked_person(person)
+    _require(actor, Perm.CHANGE_REGISTER, person.grid)
     changed: dict[str, tuple[str, str]] = {}
     errors: dict[str, list[str]] = {}
     if "name" in data and data["name"].strip() != person.name:
@@ -306,17 +385,14 @@ def person_update(
             changed["name"] = (old, person.name)
     if "national_id" in data:
         new_idx = pii.national_id_index(data["national_id"]) if data["national_id"] else None
-        if new_idx != person.id_bidx or (not data["national_id"] and person.id_bidx):
+        # A typed value that is not a valid ID is an error, never "no change".
+        invalid = bool(data["national_id"]) and new_idx is None
+        if invalid or new_idx != person.id_bidx or (not data["national_id"] and person.id_bidx):
             old = person.id_masked
             try:
                 pii.set_national_id(person, data["national_id"])
-                if (
-                    person.id_bidx
-                    and Person.objects.filter(id_bidx=person.id_bidx).exclude(pk=person.pk).exists()
-                ):
-                    errors["national_id"] = [
-                        _("A person with this national ID is already registered.")
-                    ]
+                if person.id_bidx:
+                    _check_unique_national_id(actor, person)
                 changed["national_id"] = (old, person.id_masked)
             except ValidationError as exc:
                 errors["national_id"] = exc.messages
@@ -357,9 +433,16 @@ def person_update(
         elif hh.householder_id == person.pk:
             hh.householder = None
             hh.save(update_fields=["householder", "updated_at"])
-        Membership.objects.filter(person=person, household=hh, ended_on__isnull=True).update(
-            relation=person.relation
-        )
+        # The span under the old relation ends today and a new one starts: history is kept.
+        today = _today()
+        open_spans = Membership.objects.filter(person=person, household=hh, ended_on__isnull=True)
+        if open_spans.filter(started_on=today).exists():
+            open_spans.filter(started_on=today).update(relation=person.relation)  # same-day fix
+        else:
+            open_spans.update(ended_on=today, end_reason="relation_change")
+            Membership.objects.create(
+                person=person, household=hh, relation=person.relation, started_on=today
+            )
     shown = {k: {"from": v[0], "to": v[1]} for k, v in changed.items() if k != "notes"}
     if "notes" in changed:
         shown["notes"] = {"from": "…", "to": "…"}
@@ -444,6 +527,7 @@ def person_move_out(
     *, actor: Any, person: Person, occurred_on: dt.date | None = None, destination: str = ""
 ) -> Person:
     """The person left the community; their record stays, with the move in its timeline."""
+    person = _locked_person(person)
     _require(actor, Perm.CHANGE_REGISTER, person.grid)
     if person.status != PersonStatus.LIVING:
         raise ValidationError(_("This person no longer lives here."))
@@ -471,6 +555,7 @@ def person_move_out(
 @transaction.atomic
 def person_record_death(*, actor: Any, person: Person, occurred_on: dt.date) -> Person:
     """Record a death; the person stays in the register with status deceased."""
+    person = _locked_person(person)
     _require(actor, Perm.CHANGE_REGISTER, person.grid)
     if person.status == PersonStatus.DECEASED:
         raise ValidationError(_("A death is already recorded for this person."))
@@ -501,14 +586,21 @@ def person_move_house(
     relation: str,
     occurred_on: dt.date | None = None,
 ) -> Person:
-    """The person moves into another household (in this or another grid within scope)."""
+    """The person moves into another household (in this or another grid within scope).
+
+    A person who moved out may move back in this way; a deceased person may not move."""
+    person = _locked_person(person)
+    to_household = _locked_household(to_household)
     _require(actor, Perm.CHANGE_REGISTER, person.grid)
     _require(actor, Perm.CHANGE_REGISTER, to_household.grid)
+    if person.status == PersonStatus.DECEASED:
+        raise ValidationError(_("A death is recorded for this person."))
     if to_household.pk == person.household_id:
         raise ValidationError({"to_household": _("The person already lives in this household.")})
     if to_household.status != HouseholdStatus.ACTIVE:
         raise ValidationError({"to_household": _("That household is dissolved.")})
     day = _check_date(occurred_on)
+    old_grid = person.grid
     old = _end_membership(person, day, "move_house")
     _join(person=person, household=to_household, relation=relation, day=day)
     person.household = to_household
@@ -529,6 +621,15 @@ def person_move_house(
         data={"from_household": old.pk if old else None},
     )
     audit_record(actor=actor, action=AuditAction.EVENT, obj=person, changes={"event": "move_house"})
+    if old_grid.pk != to_household.grid_id:
+        # The grid the person left sees the departure in its own audit log too.
+        audit_record(
+            actor=actor,
+            action=AuditAction.EVENT,
+            obj=person,
+            area=old_grid,
+            changes={"event": "move_house", "left_grid": old_grid.code},
+        )
     return person
 
 
@@ -567,8 +668,10 @@ def person_tag_set(
         )
 
 
+@transaction.atomic
 def person_confirm(*, actor: Any, person: Person) -> None:
     """A worker saw the person and confirmed every field as it stands."""
+    person = _locked_person(person)
     _require(actor, Perm.CHANGE_REGISTER, person.grid)
     now = timezone.now().isoformat(timespec="seconds")
     for entry in person.provenance.values():
@@ -582,6 +685,9 @@ def person_confirm(*, actor: Any, person: Person) -> None:
         actor=actor,
         occurred_on=_today(),
         person=person,
+    )
+    audit_record(
+        actor=actor, action=AuditAction.CHANGE, obj=person, changes={"confirmed": "all fields"}
     )
 
 
@@ -637,6 +743,12 @@ def correction_review(
     *, actor: Any, proposal: CorrectionProposal, accept: bool, note: str = ""
 ) -> CorrectionProposal:
     """Accept (apply through person_update, source "resident") or reject a proposal."""
+    # Locked so that a double submit cannot apply the same correction twice.
+    proposal = (
+        CorrectionProposal.objects.select_for_update(of=("self",))
+        .select_related("household__grid", "person")
+        .get(pk=proposal.pk)
+    )
     _require(actor, Perm.REVIEW_CORRECTIONS, proposal.household.grid)
     if proposal.status != CorrectionStatus.PENDING:
         raise ValidationError(_("This correction has already been reviewed."))
@@ -884,4 +996,13 @@ def household_move(
             "members": len(member_list),
         },
     )
+    if old is not None and old.grid_id != to_dwelling.grid_id:
+        # The grid left behind sees the departure in its own audit log too.
+        audit_record(
+            actor=actor,
+            action=AuditAction.EVENT,
+            obj=household,
+            area=old.grid,
+            changes={"event": "household_move", "left_grid": old.grid.code},
+        )
     return household
