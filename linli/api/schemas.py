@@ -174,7 +174,13 @@ class PersonOut(Schema):
     national_id_masked: str
     phone_masked: str
     sex: str = Field(description='"M", "F" or empty when unknown.')
-    birth_date: dt.date | None
+    birth_date: dt.date | None = Field(
+        None,
+        description="Full birth date, only for callers who may reveal this person's personal "
+        "data (with the masked ID it would narrow the ID down to a few candidates); "
+        "otherwise null.",
+    )
+    birth_year: int | None = Field(None, description="Year of birth, for every caller.")
     age: int | None
     residency: Residency
     status: str = Field(description="living, moved_out or deceased.")
@@ -189,6 +195,21 @@ class PersonOut(Schema):
     @staticmethod
     def resolve_national_id_masked(obj: Person) -> str:
         return obj.id_masked
+
+    @staticmethod
+    def resolve_birth_date(obj: Person, context: Any) -> dt.date | None:
+        from linli.accounts.roles import Perm
+        from linli.core.scoping import scope_for
+
+        request = (context or {}).get("request")
+        user = getattr(request, "auth", None)
+        if obj.birth_date and scope_for(user, Perm.REVEAL_PII).covers(obj.grid):
+            return obj.birth_date
+        return None
+
+    @staticmethod
+    def resolve_birth_year(obj: Person) -> int | None:
+        return obj.birth_date.year if obj.birth_date else None
 
     @staticmethod
     def resolve_household_id(obj: Person) -> int | None:

@@ -37,6 +37,7 @@ def test_person_output_is_masked_and_complete(world: World, a_api: ApiClient) ->
         "phone_masked",
         "sex",
         "birth_date",
+        "birth_year",
         "age",
         "residency",
         "status",
@@ -51,6 +52,7 @@ def test_person_output_is_masked_and_complete(world: World, a_api: ApiClient) ->
     assert data["name"] == "张建国"
     assert data["sex"] == "M"
     assert data["birth_date"] == "1951-03-09"
+    assert data["birth_year"] == 1951
     assert data["age"] == p.age
     assert data["residency"] == "registered"
     assert data["status"] == "living"
@@ -294,3 +296,9 @@ def test_move_out(world: World, a_api: ApiClient) -> None:
     )
     assert future.status == 422
     assert list(future.data["errors"]) == ["occurred_on"]
+
+
+def test_birth_date_only_for_those_who_may_reveal(world: World, dept_api: ApiClient) -> None:
+    """With the masked ID, a full birth date would narrow the ID to a few candidates."""
+    data = dept_api.get(f"/persons/{world.a.householder.pk}").data
+    assert data["birth_date"] is None and data["birth_year"] == 1951
