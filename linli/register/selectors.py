@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from linli.accounts.roles import Perm
 from linli.core import crypto
 from linli.core.identity import normalise_phone, parse_national_id
+from linli.core.scoping import scope_for
 from linli.register.models import (
     Building,
     Dwelling,
@@ -56,7 +57,42 @@ def person_search(
     term = unicodedata.normalize("NFKC", q).strip().replace(" ", "")
     if term:
         qs = qs.filter(_term_q(term))
+        if _is_full_value(term):
+            qs = _identify(user, qs, term)
     return qs.select_related("household__dwelling", "grid").order_by("id")
+
+
+def _is_full_value(term: str) -> bool:
+    return bool(_DIGITS.match(term)) and len(term) in (11, 18)
+
+
+def _identify(user: Any, qs: QuerySet[Person], term: str) -> QuerySet[Person]:
+    """A search by a full national ID or phone identifies a person: it is allowed only where
+    the user may reveal personal data, and it is written to the audit log.
+
+    Without this, the masked ID (first and last four characters) and the birth date leave a
+    handful of candidate numbers that a search would confirm one by one, unaudited.
+    """
+    from linli.audit.models import AuditAction
+    from linli.audit.services import audit_record
+    from linli.core.identity import mask_national_id, mask_phone
+
+    reveal = scope_for(user, Perm.REVEAL_PII)
+    if reveal.is_empty:
+        return qs.none()
+    masked = mask_national_id(term) if len(term) == 18 else mask_phone(term)
+    from linli.areas.models import Area
+
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        # Filed where the searcher works, so the heads of that node see it.
+        area=Area.objects.filter(path__in=reveal.paths).order_by("-depth").first(),
+        object_label=masked,
+        field="national_id" if len(term) == 18 else "phone",
+        reason="search by full value",
+    )
+    return qs.filter(reveal.q("grid"))
 
 
 def _term_q(term: str) -> Q:

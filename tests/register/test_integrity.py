@@ -116,3 +116,17 @@ def test_moves_across_grids_are_audited_in_both(world: World) -> None:
         ).values_list("area_id", flat=True)
     )
     assert areas == {world.a.grid.pk, world.b.grid.pk}
+
+
+def test_full_value_search_needs_reveal_and_is_audited(world: World) -> None:
+    from linli.accounts.services import binding_grant
+    from linli.register.selectors import person_search
+
+    leader = User.objects.create(username="louzhang")
+    binding_grant(actor=None, user=leader, role="building_leader", area=world.a.grid)
+    full = world.a.householder_id_number
+    assert not person_search(user=leader, q=full).exists()
+    assert person_search(user=leader, q=full[-4:]).exists()  # last digits are fine
+    assert list(person_search(user=world.a.worker, q=full)) == [world.a.householder]
+    entry = AuditEntry.objects.filter(action="search", actor=world.a.worker).get()
+    assert full not in entry.object_label and entry.object_label.endswith(full[-4:])
