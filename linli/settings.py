@@ -160,7 +160,9 @@ LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.notify.sms.Consol
 # Minutes between background recounts of the per-grid tallies (wide command-view pages).
 LINLI_TALLY_MINUTES = int(os.environ.get("LINLI_TALLY_MINUTES", "10"))
 LINLI_OTP_TTL_SECONDS = 300
-LINLI_OTP_MAX_ATTEMPTS = 5
+LINLI_OTP_MAX_ATTEMPTS = 5  # wrong codes per code sent
+LINLI_OTP_MAX_FAILURES_PER_HOUR = 10  # wrong codes per phone, across codes
+LINLI_OTP_MAX_REQUESTS_PER_IP_HOUR = 30  # codes asked for from one address
 
 LOGGING = {
     "version": 1,

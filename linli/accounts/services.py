@@ -20,7 +20,7 @@ from linli.areas.models import Area
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
-from linli.core.identity import normalise_phone
+from linli.core.identity import mask_phone, normalise_phone
 from linli.core.scoping import forget_scope, scope_for
 
 
@@ -170,11 +170,19 @@ def otp_request(*, phone: str, ip: str | None = None) -> None:
 
     number = normalise_phone(phone)
     bidx = crypto.blind_index("phone", number)
+    now = timezone.now()
     recent = OtpChallenge.objects.filter(
-        phone_bidx=bidx, created_at__gte=timezone.now() - timedelta(minutes=1)
+        phone_bidx=bidx, created_at__gte=now - timedelta(minutes=1)
     )
     if recent.exists():
         raise ValidationError(_("A code was sent less than a minute ago; please wait."))
+    hour = now - timedelta(hours=1)
+    if _otp_failures(bidx) >= settings.LINLI_OTP_MAX_FAILURES_PER_HOUR or (
+        ip
+        and OtpChallenge.objects.filter(ip=ip, created_at__gte=hour).count()
+        >= settings.LINLI_OTP_MAX_REQUESTS_PER_IP_HOUR
+    ):
+        raise ValidationError(_("Too many attempts. Please try again in an hour."))
     known = Person.objects.filter(
         phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
     ).exists()
@@ -194,8 +202,24 @@ def otp_request(*, phone: str, ip: str | None = None) -> None:
     transaction.on_commit(lambda: send_sms(sealed, text))
 
 
+def _otp_failures(bidx: str) -> int:
+    """Wrong codes typed for this phone in the last hour, across all its challenges."""
+    from django.db.models import Sum
+
+    hour = timezone.now() - timedelta(hours=1)
+    total = OtpChallenge.objects.filter(phone_bidx=bidx, created_at__gte=hour).aggregate(
+        n=Sum("attempts")
+    )["n"]
+    return int(total or 0)
+
+
 def otp_verify(*, phone: str, code: str) -> User:
-    """Check a code; return (creating if needed) the resident's account."""
+    """Check a code; return (creating if needed) the resident's account.
+
+    Each try is counted before the code is compared, in one conditional UPDATE, so parallel
+    guesses cannot all pass the limit; wrong codes also count per phone across challenges
+    (LINLI_OTP_MAX_FAILURES_PER_HOUR), so asking for new codes does not buy new guesses.
+    """
     from linli.register.models import Person, PersonStatus
 
     wrong = ValidationError(_("The code is wrong or has expired."))
@@ -211,18 +235,25 @@ def otp_verify(*, phone: str, code: str) -> User:
         .order_by("-created_at")
         .first()
     )
-    if (
-        challenge is None
-        or not challenge.code_digest
-        or challenge.attempts >= settings.LINLI_OTP_MAX_ATTEMPTS
-    ):
+    if challenge is None or _otp_failures(bidx) >= settings.LINLI_OTP_MAX_FAILURES_PER_HOUR:
         raise wrong
-    if not secrets.compare_digest(
+    # Take a try first (atomically, outside any transaction so it is never rolled back).
+    if not OtpChallenge.objects.filter(
+        pk=challenge.pk, used_at__isnull=True, attempts__lt=settings.LINLI_OTP_MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1):
+        raise wrong
+    if not challenge.code_digest or not secrets.compare_digest(
         challenge.code_digest, crypto.token_digest(f"{bidx}:{code.strip()}")
     ):
-        # Counted outside any transaction so a wrong guess is never rolled back.
-        OtpChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
+        audit_record(
+            actor=None,
+            action=AuditAction.LOGIN_FAILED,
+            object_label=mask_phone(number),
+            reason="wrong sign-in code (portal)",
+        )
         raise wrong
+    # The right code: its try is not a failure.
+    OtpChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") - 1)
     # Spend the code exactly once, even if two requests race with it.
     if not OtpChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
         used_at=timezone.now()
