@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "linli.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,6 +124,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "linli" / "locale"]
+# Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated).
+LINLI_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("LINLI_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 LINLI_FOLLOW_BROWSER_LANGUAGE = os.environ.get("LINLI_FOLLOW_BROWSER_LANGUAGE", "0") == "1"
 TIME_ZONE = os.environ.get("LINLI_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
@@ -160,6 +165,9 @@ LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.notify.sms.Consol
 # Minutes between background recounts of the per-grid tallies (wide command-view pages).
 LINLI_TALLY_MINUTES = int(os.environ.get("LINLI_TALLY_MINUTES", "10"))
 LINLI_OTP_TTL_SECONDS = 300
+LINLI_LOGIN_MAX_FAILURES = 10  # failed staff sign-ins per account name ...
+LINLI_LOGIN_MAX_FAILURES_PER_IP = 50  # ... or per address ...
+LINLI_LOGIN_LOCK_MINUTES = 15  # ... within this many minutes lock sign-in
 LINLI_OTP_MAX_ATTEMPTS = 5  # wrong codes per code sent
 LINLI_OTP_MAX_FAILURES_PER_HOUR = 10  # wrong codes per phone, across codes
 LINLI_OTP_MAX_REQUESTS_PER_IP_HOUR = 30  # codes asked for from one address

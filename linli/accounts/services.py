@@ -120,6 +120,30 @@ def binding_revoke(*, actor: Any, binding: RoleBinding) -> None:
     )
 
 
+def login_locked(*, username: str, ip: str | None) -> bool:
+    """Too many failed staff sign-ins lately for this account name, or from this address."""
+    from linli.audit.models import AuditEntry
+
+    since = timezone.now() - timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
+    failed = AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED, at__gte=since)
+    if failed.filter(object_label=username[:200]).count() >= settings.LINLI_LOGIN_MAX_FAILURES:
+        return True
+    return bool(ip) and failed.filter(ip=ip).count() >= settings.LINLI_LOGIN_MAX_FAILURES_PER_IP
+
+
+def login_failed_record(*, username: str) -> None:
+    """Audit a failed staff sign-in, filed where the named account is bound (if it exists),
+    so the heads of that node see attempts on their workers' accounts."""
+    named = User.objects.filter(username=username).first()
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        obj=named,
+        object_label=username[:150],
+        reason="wrong user name or password",
+    )
+
+
 def token_issue(*, actor: Any, user: User, name: str = "integration") -> str:
     """Create a bearer token for *user*; the raw token is returned once and never stored."""
     raw = "lnl_" + secrets.token_urlsafe(32)

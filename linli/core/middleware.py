@@ -29,3 +29,28 @@ class DefaultLanguageMiddleware:
         ):
             request.META["HTTP_ACCEPT_LANGUAGE"] = settings.LANGUAGE_CODE
         return self.get_response(request)
+
+
+class TrustedProxyMiddleware:
+    """Behind a reverse proxy, take the client's address from X-Forwarded-For.
+
+    Only when the request comes from an address listed in LINLI_TRUSTED_PROXIES; the header is
+    read from the right, skipping trusted proxies, so a client cannot forge its address by
+    sending the header itself. Everything after (the audit log, sign-in limits) then sees the
+    real client in REMOTE_ADDR. Put first.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.trusted = set(settings.LINLI_TRUSTED_PROXIES)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        remote = request.META.get("REMOTE_ADDR", "")
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if self.trusted and remote in self.trusted and forwarded:
+            hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+            while hops and hops[-1] in self.trusted:
+                hops.pop()
+            if hops:
+                request.META["REMOTE_ADDR"] = hops[-1]
+        return self.get_response(request)

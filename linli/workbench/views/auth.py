@@ -7,7 +7,9 @@ from typing import Any
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext as _
 
+from linli.accounts.services import login_failed_record, login_locked
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.workbench.views.common import is_resident_only, portal_url
@@ -35,13 +37,19 @@ class WorkbenchLoginView(LoginView):
             return HttpResponseRedirect(portal_url())
         return response
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username", ""))
+        if login_locked(username=username, ip=request.META.get("REMOTE_ADDR")):
+            # Refused before the password is checked: a right guess now gains nothing.
+            form = self.get_form()
+            form.add_error(None, _("Too many failed sign-ins. Please wait 15 minutes."))
+            return self.render_to_response(self.get_context_data(form=form))
+        return super().post(request, *args, **kwargs)
+
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         # No actor: nobody is signed in. The name typed is kept to spot guessing.
-        audit_record(
-            actor=None,
-            action=AuditAction.LOGIN_FAILED,
-            object_label=str(form.data.get("username", ""))[:150],
-        )
+        if form.data.get("username"):
+            login_failed_record(username=str(form.data.get("username", "")))
         return super().form_invalid(form)
 
 
