@@ -14,7 +14,11 @@ class SmsBackend(Protocol):
 
 
 class ConsoleSmsBackend:
-    """Prints each message to standard output — what `make demo` shows in its terminal."""
+    """Prints each message to standard output — what `make demo` shows in its terminal.
+
+    For development and the demo only: sign-in codes end up in whatever collects the output.
+    A system check (linli.W001) warns when it is configured with DEBUG off.
+    """
 
     def send(self, *, phone: str, text: str) -> None:
         sys.stdout.write(f"[SMS → {phone}] {text}\n")
