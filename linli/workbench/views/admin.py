@@ -101,7 +101,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     form = wb_forms.AuditFilterForm(request.GET or None)
     action = form.cleaned_data["action"] if form.is_bound and form.is_valid() else ""
-    page = paginate(request, audit_entries(user=user, action=action))
+    page = paginate(request, audit_entries(user=user, action=action), capped=True)
     return render(request, "workbench/audit_list.html", {"form": form, "page": page})
 
 
