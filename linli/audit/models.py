@@ -93,6 +93,7 @@ class AuditEntry(models.Model):
             "changes": self.changes,
             "ip": self.ip,
             "channel": self.channel,
+            "user_agent": self.user_agent,
         }
         return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
 

@@ -128,7 +128,9 @@ def building_create(
 
 def entrance_create(*, actor: Any, building: Building, name: str, sort_key: int = 0) -> Entrance:
     _require(actor, Perm.CHANGE_REGISTER, building.grid)
-    return Entrance.objects.create(building=building, name=name.strip(), sort_key=sort_key)
+    entrance = Entrance.objects.create(building=building, name=name.strip(), sort_key=sort_key)
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=entrance, area=building.grid)
+    return entrance
 
 
 def dwelling_address(building: Building, entrance: Entrance | None, number: str) -> str:
