@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import ApiToken, OtpChallenge, RoleBinding, User
-from linli.accounts.roles import ROLE_RANK, Perm, Role
+from linli.accounts.roles import ROLE_PERMS, ROLE_RANK, Perm, Role
 from linli.areas.models import Area
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
@@ -25,13 +25,14 @@ from linli.core.scoping import forget_scope, scope_for
 
 
 def highest_rank_over(user: Any, area: Area) -> int:
-    """The highest rank among the user's active bindings that cover *area*."""
+    """The highest rank among the user's active bindings that cover *area* and allow managing
+    users (the same rule the workbench's role choices follow)."""
     ranks = [
         ROLE_RANK.get(role, 0)
         for role, path in user.role_bindings.filter(is_active=True).values_list(
             "role", "area__path"
         )
-        if area.path.startswith(path)
+        if area.path.startswith(path) and Perm.MANAGE_USERS in ROLE_PERMS.get(role, frozenset())
     ]
     return max(ranks, default=-1)
 
