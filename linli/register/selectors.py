@@ -16,6 +16,7 @@ from linli.register.models import (
     Building,
     Dwelling,
     Estate,
+    EventKind,
     Household,
     Person,
     PersonStatus,
@@ -150,6 +151,9 @@ def household_timeline(*, user: Any, household: Household) -> QuerySet[RegisterE
     return (
         RegisterEvent.objects.restrict(user)
         .filter(Q(household=household) | Q(person__memberships__household=household))
+        # A whole-household move is one entry here: the members' copies of it (which their
+        # own timelines show) would repeat it once per member.
+        .exclude(person__isnull=False, kind=EventKind.MOVE_HOUSE, data__has_key="to_dwelling")
         .distinct()
         .select_related("actor", "person")
         .order_by("-occurred_on", "-id")

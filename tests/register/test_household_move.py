@@ -321,3 +321,15 @@ def test_the_dwelling_left_behind_records_the_departure(world: World) -> None:
     assert left[0].kind == "move_out" and left[0].household is None
     assert "302" in left[0].summary
     assert RegisterEvent.objects.filter(dwelling=world.a.dwelling, kind="move_out").count() == 1
+
+
+def test_the_household_timeline_shows_a_household_move_once(world: World) -> None:
+    from linli.register.models import Dwelling
+    from linli.register.selectors import household_timeline, person_timeline
+
+    target = Dwelling.objects.get(building=world.a.building, number="302")
+    reg.household_move(actor=world.a.worker, household=world.a.household, to_dwelling=target)
+    kinds = [e.kind for e in household_timeline(user=world.a.worker, household=world.a.household)]
+    assert kinds.count("move_house") == 1
+    member_kinds = [e.kind for e in person_timeline(user=world.a.worker, person=world.a.member)]
+    assert member_kinds.count("move_house") == 1
