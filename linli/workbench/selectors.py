@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from linli.accounts.models import RoleBinding
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.areas.selectors import areas_visible
 from linli.command.tallies import count_areas
 from linli.core.scoping import scope_for
 from linli.register.models import (
@@ -24,11 +25,6 @@ from linli.register.models import (
     Person,
     PersonStatus,
 )
-
-
-def areas_visible(user: Any) -> QuerySet[Area]:
-    """Nodes of the tree the user may look at in the register."""
-    return Area.objects.restrict(user, Perm.VIEW_REGISTER)
 
 
 def root_areas(user: Any) -> list[Area]:

@@ -2,23 +2,17 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
-from linli.accounts.roles import Perm
 from linli.api.auth import caller
 from linli.api.pagination import PageParams, paginate
 from linli.api.schemas import AreaOut, AreaPage, ErrorOut
 from linli.areas.models import Area, AreaKind
+from linli.areas.selectors import areas_visible
 
 router = Router(tags=["areas"])
-
-
-def areas_visible(user: Any) -> QuerySet[Area]:
-    """Areas in the caller's register scope: their nodes and everything below."""
-    return Area.objects.restrict(user, Perm.VIEW_REGISTER)
 
 
 def area_in_scope(user: Any, ref: str) -> Area | None:
