@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only'),
+        ("audit", "0002_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('login', 'Signed in'), ('login_failed', 'Failed sign-in'), ('logout', 'Signed out'), ('reveal', 'Revealed personal data'), ('create', 'Created'), ('change', 'Changed'), ('delete', 'Deleted'), ('event', 'Register event'), ('export', 'Exported'), ('grant', 'Granted a role'), ('revoke', 'Revoked a role'), ('token', 'Issued an API token'), ('review', 'Reviewed a correction'), ('propose', 'Proposed a correction'), ('refused', 'Refused'), ('search', 'Searched by full ID or phone')], max_length=16, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("login", "Signed in"),
+                    ("login_failed", "Failed sign-in"),
+                    ("logout", "Signed out"),
+                    ("reveal", "Revealed personal data"),
+                    ("create", "Created"),
+                    ("change", "Changed"),
+                    ("delete", "Deleted"),
+                    ("event", "Register event"),
+                    ("export", "Exported"),
+                    ("grant", "Granted a role"),
+                    ("revoke", "Revoked a role"),
+                    ("token", "Issued an API token"),
+                    ("review", "Reviewed a correction"),
+                    ("propose", "Proposed a correction"),
+                    ("refused", "Refused"),
+                    ("search", "Searched by full ID or phone"),
+                ],
+                max_length=16,
+                verbose_name="action",
+            ),
         ),
     ]
