@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
 from linli.accounts.roles import Perm
@@ -104,3 +104,11 @@ def breadcrumb(user: Any, area: Area, *, include_self: bool = True) -> list[dict
     chain = [*area.ancestors(), area] if include_self else area.ancestors()
     scope = scope_for(user, Perm.VIEW_REGISTER)
     return [{"area": a, "link": scope.covers(a)} for a in chain]
+
+
+def pk_or_404(value: object) -> int:
+    """An id taken from a query string or form: a malformed one is a missing object (404)."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        raise Http404 from None

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ from linli.register.models import (
     Relation,
 )
 from linli.workbench import forms as wb_forms
-from linli.workbench.views.common import breadcrumb, is_htmx, may, staff_required
+from linli.workbench.views.common import breadcrumb, is_htmx, may, pk_or_404, staff_required
 
 
 @staff_required
@@ -65,13 +65,6 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "workbench/household_detail.html", context)
 
 
-def _pk(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
 def _dwelling_search(user: Any, household: Household, q: str) -> QuerySet[Dwelling]:
     """Dwellings the user may move a household into whose address holds every word of *q*."""
     words = q.split()
@@ -109,7 +102,7 @@ def household_move(request: HttpRequest, pk: int) -> HttpResponse:
     form = wb_forms.HouseholdMoveForm(request.POST or None)
     target = None
     if request.method == "GET" and request.GET.get("to"):
-        target = visible.filter(pk=_pk(request.GET["to"])).first()
+        target = visible.filter(pk=pk_or_404(request.GET["to"])).first()
     if request.method == "POST":
         if form.is_valid():
             target = get_object_or_404(visible, pk=form.cleaned_data["dwelling"])
@@ -130,7 +123,7 @@ def household_move(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("workbench:household_detail", pk=household.pk)
         elif form.data.get("dwelling"):
-            target = visible.filter(pk=_pk(str(form.data["dwelling"]))).first()
+            target = visible.filter(pk=pk_or_404(str(form.data["dwelling"]))).first()
     context = {
         "household": household,
         "q": q,

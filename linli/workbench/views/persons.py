@@ -25,7 +25,14 @@ from linli.register import services as reg
 from linli.register.models import HouseholdStatus, Person, PersonStatus
 from linli.workbench import forms as wb_forms
 from linli.workbench import selectors as wb_sel
-from linli.workbench.views.common import breadcrumb, is_htmx, may, paginate, staff_required
+from linli.workbench.views.common import (
+    breadcrumb,
+    is_htmx,
+    may,
+    paginate,
+    pk_or_404,
+    staff_required,
+)
 
 FIELD_LABELS = {
     "name": gettext_lazy("Name"),
@@ -158,13 +165,13 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if source.get("household"):
         household = get_object_or_404(
             reg_sel.households_visible(user).filter(status=HouseholdStatus.ACTIVE),
-            pk=_int(source["household"]),
+            pk=pk_or_404(source["household"]),
         )
         if not may(user, Perm.CHANGE_REGISTER, household.grid):
             raise PermissionDenied
     elif source.get("grid"):
         grid = get_object_or_404(
-            wb_sel.areas_visible(user).filter(kind=AreaKind.GRID), pk=_int(source["grid"])
+            wb_sel.areas_visible(user).filter(kind=AreaKind.GRID), pk=pk_or_404(source["grid"])
         )
         if not may(user, Perm.CHANGE_REGISTER, grid):
             raise PermissionDenied
@@ -202,13 +209,6 @@ def person_create(request: HttpRequest) -> HttpResponse:
         "crumbs": breadcrumb(user, crumbs_area) if crumbs_area else [],
     }
     return render(request, "workbench/persons/create.html", context)
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
 
 
 @staff_required
@@ -347,7 +347,7 @@ def person_move_house(request: HttpRequest, pk: int) -> HttpResponse:
     form = wb_forms.MoveHouseForm(request.POST or None)
     target = None
     if request.method == "GET" and request.GET.get("to"):
-        target = candidates.filter(pk=_int(request.GET["to"])).first()
+        target = candidates.filter(pk=pk_or_404(request.GET["to"])).first()
     if request.method == "POST":
         if form.is_valid():
             target = get_object_or_404(candidates, pk=form.cleaned_data["to_household"])
@@ -365,7 +365,7 @@ def person_move_house(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("%(name)s has moved house.") % {"name": person.name})
                 return redirect("workbench:household_detail", pk=target.pk)
         elif form.data.get("to_household"):
-            target = candidates.filter(pk=_int(str(form.data["to_household"]))).first()
+            target = candidates.filter(pk=pk_or_404(str(form.data["to_household"]))).first()
     context = {"q": q, "found": found, "target": target}
     if is_htmx(request) and request.headers.get("HX-Target") == "found":
         return render(
