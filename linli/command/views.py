@@ -44,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "estates": estates,
         # Series names are translated here so the chart script holds no UI text.
         "labels": {
-            "persons": _("Persons"),
+            "persons": _("Persons living here"),
             "households": _("Households"),
             "occupied": _("Occupied"),
             "rented": _("Rented"),
