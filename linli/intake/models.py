@@ -1,0 +1,58 @@
+"""Import batches: one row per file run through the intake, previewed or committed."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from linli.core.scoping import ScopedModel, ScopedQuerySet
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    COMMITTED = "committed", _("Committed")
+    FAILED = "failed", _("Failed")
+
+
+class ImportKind(models.TextChoices):
+    PEOPLE = "people", _("People roster")
+
+
+class ImportBatch(ScopedModel):
+    """One import of one file into one area (a community or a grid).
+
+    The file's SHA-256 makes a re-import of the same file into the same area a no-op: a
+    committed batch with that hash means the rows are already in the register.
+    """
+
+    source = models.CharField(_("source"), max_length=64)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=ImportKind.choices, default=ImportKind.PEOPLE
+    )
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices)
+    #: {read, created, updated, unchanged, rejected}
+    counts = models.JSONField(default=dict, blank=True)
+    error_file = models.CharField(_("error file"), max_length=500, blank=True)
+    #: Why a failed import was rolled back.
+    failure = models.TextField(_("failure"), blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet["ImportBatch"].as_manager()
+    scope_lookup = "area"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["area", "kind", "file_sha256"])]
+        verbose_name = _("import batch")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
