@@ -162,7 +162,7 @@ else:
     }
 
 LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.notify.sms.ConsoleSmsBackend")
-# Minutes between background recounts of the per-grid tallies (wide command-view pages).
+# Minutes between background recounts of the per-node tallies (wide pages).
 LINLI_TALLY_MINUTES = int(os.environ.get("LINLI_TALLY_MINUTES", "10"))
 LINLI_OTP_TTL_SECONDS = 300
 LINLI_LOGIN_MAX_FAILURES = 10  # failed staff sign-ins per account name ...

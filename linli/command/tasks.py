@@ -12,5 +12,5 @@ from linli.command.tallies import tallies_refresh
 @db_periodic_task(crontab(minute=f"*/{settings.LINLI_TALLY_MINUTES}"))
 @lock_task("command-tallies")
 def refresh_tallies() -> int:
-    """Keep the per-grid tallies of the wide command-view pages fresh."""
+    """Keep the per-node tallies behind the wide pages fresh."""
     return tallies_refresh()

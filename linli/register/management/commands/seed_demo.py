@@ -56,7 +56,7 @@ class Command(BaseCommand):
                     area=Area.objects.get(code=code),
                     display_name=DISPLAY_NAMES.get(username, username),
                 )
-        # The command view's wide pages read per-grid tallies; take the first ones now.
+        # Wide pages (command view, workbench tree) read per-node tallies; take the first ones.
         from linli.command.tallies import tallies_refresh
 
         tallies_refresh()
