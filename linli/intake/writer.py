@@ -936,6 +936,9 @@ class Writer:
     def _move(self, items: list[_Item], done: _Batch) -> None:
         """People the file places in another dwelling move there through the register's
         move service: their old span ends, the new one starts, the timeline says so."""
+        # Into households that were already there first: a household someone leaves while
+        # someone else joins it must not be dissolved in between.
+        items = sorted(items, key=lambda i: i.household is None or i.household.pk is None)
         opened = self._save_households([i.household for i in items], done)
         for item in items:
             assert item.person is not None and item.household is not None
