@@ -42,6 +42,7 @@ from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
 from linli.core.identity import NationalId, mask_national_id, mask_phone
+from linli.intake.bulk import Inserts
 from linli.intake.mapping import Mapping
 from linli.intake.normalise import (
     clean_name,
@@ -253,13 +254,25 @@ def floor_of(number: str) -> int:
     return 1
 
 
+@dataclass(slots=True)
+class Place:
+    """A dwelling as the import needs it (model instances cost too much by the hundred
+    thousand): its id, building, grid and address."""
+
+    pk: int
+    building: Building
+    grid_id: int
+    address: str
+
+
 class Places:
     """The buildings, entrances and dwellings of an area, indexed by folded names, and the
-    ones this import creates."""
+    ones this import creates (queued in *inserts*)."""
 
-    def __init__(self, *, area: Area, actor: Any) -> None:
+    def __init__(self, *, area: Area, actor: Any, inserts: Inserts) -> None:
         self.area = area
         self.actor = actor
+        self.inserts = inserts
         self.grids = list(Area.objects.subtree_ids([area.path]).filter(kind=AreaKind.GRID))
         grid_ids = [g.pk for g in self.grids]
         self.grid_names: dict[str, Area] = {}
@@ -272,29 +285,31 @@ class Places:
         self.entrances: dict[tuple[int, str], Entrance] = {}
         for e in Entrance.objects.filter(building__grid_id__in=grid_ids):
             self.entrances[(e.building_id, fold_place(e.name, ENTRANCE_SUFFIXES))] = e
-        self.full: dict[tuple[str, str, str], list[Dwelling]] = {}
-        self.no_entrance: dict[tuple[str, str], list[Dwelling]] = {}
+        self.full: dict[tuple[str, str, str], list[Place]] = {}
+        self.no_entrance: dict[tuple[str, str], list[Place]] = {}
         by_id = {b.pk: b for bs in self.buildings.values() for b in bs}
         entrance_names = {e.pk: k[1] for k, e in self.entrances.items()}
-        for d in Dwelling.objects.filter(grid_id__in=grid_ids).only(
-            "id", "building_id", "entrance_id", "grid_id", "number", "address"
-        ):
-            d.building = by_id[d.building_id]
-            self._index(d, entrance_names.get(d.entrance_id, "") if d.entrance_id else "")
+        for pk, building_id, entrance_id, grid_id, number, address in Dwelling.objects.filter(
+            grid_id__in=grid_ids
+        ).values_list("id", "building_id", "entrance_id", "grid_id", "number", "address"):
+            self._index(
+                Place(pk, by_id[building_id], grid_id, address),
+                number,
+                entrance_names.get(entrance_id, "") if entrance_id else "",
+            )
         #: Buildings created by this import: their floor count grows with the rows.
         self.created_buildings: set[int] = set()
-        self.pending: list[Dwelling] = []
         self.created_dwellings: list[int] = []
         self._estates: dict[int, Estate | None] = {}
 
-    def _index(self, d: Dwelling, entrance_key: str) -> None:
+    def _index(self, d: Place, number: str, entrance_key: str) -> None:
         b = fold_place(d.building.name, BUILDING_SUFFIXES)
-        n = fold_place(d.number, NUMBER_SUFFIXES)
+        n = fold_place(number, NUMBER_SUFFIXES)
         self.full.setdefault((b, entrance_key, n), []).append(d)
         self.no_entrance.setdefault((b, n), []).append(d)
 
-    def resolve(self, building: str, entrance: str, number: str, grid_text: str) -> Dwelling:
-        """The dwelling a row names, found or (unsaved until `flush`) created."""
+    def resolve(self, building: str, entrance: str, number: str, grid_text: str) -> Place:
+        """The dwelling a row names, found or created (queued in the inserts)."""
         if not building or not number:
             raise Reject(_("The building or the dwelling number is empty."))
         place = " ".join(p for p in (building, entrance, number) if p)
@@ -336,16 +351,20 @@ class Places:
                 )
             bld.floors = floor
             bld.save(update_fields=["floors", "updated_at"])
-        dwelling = Dwelling(
-            building=bld,
-            entrance=ent,
-            grid=bld.grid,
+        number = clean_text(number)
+        address = reg.dwelling_address(bld, ent, number)[:200]
+        pk = self.inserts.add(
+            Dwelling,
+            building_id=bld.pk,
+            entrance_id=ent.pk if ent else None,
+            grid_id=bld.grid_id,
             floor=floor,
-            number=clean_text(number),
-            address=reg.dwelling_address(bld, ent, clean_text(number))[:200],
+            number=number,
+            address=address,
         )
-        self._index(dwelling, e)
-        self.pending.append(dwelling)
+        dwelling = Place(pk, bld, bld.grid_id, address)
+        self._index(dwelling, number, e)
+        self.created_dwellings.append(pk)
         return dwelling
 
     def _grid(self, text: str) -> Area:
@@ -437,13 +456,6 @@ class Places:
             self.entrances[(bld.pk, folded)] = ent
         return ent
 
-    def flush(self) -> None:
-        """Write the dwellings created since the last flush."""
-        if self.pending:
-            Dwelling.objects.bulk_create(self.pending)
-            self.created_dwellings.extend(d.pk for d in self.pending)
-            self.pending = []
-
 
 # --- the writer ------------------------------------------------------------------------------
 
@@ -457,14 +469,24 @@ class Rejection:
     reason: str | Promise
 
 
+@dataclass(slots=True)
+class Home:
+    """A household as the import needs it: new ones are queued, not instantiated."""
+
+    pk: int
+    dwelling: Place
+    householder_id: int | None
+    new: bool
+
+
 @dataclass
 class _Item:
     row: Row
     clean: Clean
-    dwelling: Dwelling
+    dwelling: Place
     bidx: str | None
     person: Person | None = None
-    household: Household | None = None
+    household: Home | None = None
     relation: str = ""
 
 
@@ -505,7 +527,8 @@ class Writer:
         self.file_name = file_name
         self.progress = progress
         self.batch_rows = batch_rows or BATCH_ROWS
-        self.places = Places(area=area, actor=actor)
+        self.inserts = Inserts([Dwelling, Household, Person, Membership, PersonTag, RegisterEvent])
+        self.places = Places(area=area, actor=actor, inserts=self.inserts)
         self.tags: dict[str, Tag] = {}
         for tag in Tag.objects.filter(is_active=True):
             self.tags[tag.name] = tag
@@ -522,6 +545,9 @@ class Writer:
         self._today = timezone.localdate()
         self._now = timezone.now()
         self._stamp_at = self._now.isoformat(timespec="seconds")
+        self._opened: set[int] = set()
+        self._pending_households: list[Home] = []
+        self._moved_into = self._registered_at = ""
 
     # -- driving ---------------------------------------------------------------------------
 
@@ -529,6 +555,9 @@ class Writer:
         reported = 0
         batch: list[Row] = []
         with translation.override(settings.LANGUAGE_CODE):
+            # The timeline is a shared record, written in the deployment's language.
+            self._moved_into = gettext("Moved into %(address)s")
+            self._registered_at = gettext("Household registered at %(address)s")
             for row in rows:
                 batch.append(row)
                 if len(batch) >= self.batch_rows:
@@ -558,12 +587,15 @@ class Writer:
         self.counts["read"] += len(rows)
         self.rows_at = (rows[0].number, rows[-1].number)
         items = self._prepare(rows)
-        self.places.flush()
+        self.inserts.flush()  # the new dwellings, before looking up their households
         self._match(items)
         done = _Batch(first=rows[0].number, last=rows[-1].number)
         creates, updates, moves = self._classify(items)
         self._create(creates, done)
         self._update(updates, done)
+        self._open_households([i.household for i in moves], done)
+        self._queue_households()
+        self.inserts.flush()
         self._move(moves, done)
         if done.created or done.updated or done.moved or done.households:
             self._audit(done)
@@ -603,11 +635,15 @@ class Writer:
             )
         }
         dwelling_ids = {i.dwelling.pk for i in items}
-        self._households: dict[int, Household] = {}
-        for hh in Household.objects.filter(
-            dwelling_id__in=dwelling_ids, status=HouseholdStatus.ACTIVE
-        ).order_by("-id"):
-            self._households[hh.dwelling_id] = hh  # type: ignore[index]  # lowest id wins
+        places = {i.dwelling.pk: i.dwelling for i in items}
+        self._households: dict[int, Home] = {}
+        for pk, dwelling_id, householder_id in (
+            Household.objects.filter(dwelling_id__in=dwelling_ids, status=HouseholdStatus.ACTIVE)
+            .order_by("-id")
+            .values_list("id", "dwelling_id", "householder_id")
+        ):
+            # The lowest id wins.
+            self._households[dwelling_id] = Home(pk, places[dwelling_id], householder_id, False)
         hh_ids = [hh.pk for hh in self._households.values()]
         self._members: set[int] = set()
         by_name: dict[tuple[int, str], Person] = {}
@@ -687,26 +723,23 @@ class Writer:
                 )
             )
 
-    def _join(self, item: _Item, householder_taken: set[int]) -> tuple[Household, str]:
+    def _join(self, item: _Item, householder_taken: set[int]) -> tuple[Home, str]:
         """The household a row's person joins in its dwelling (opened when there is none
         living there) and as what: the first person of an empty household heads it."""
         dwelling = item.dwelling
         hh = self._households.get(dwelling.pk)
         if hh is None:
-            hh = Household(dwelling=dwelling, grid=dwelling.grid)
+            hh = Home(self.inserts.next_id(Household), dwelling, None, True)
             self._households[dwelling.pk] = hh
         relation = item.clean.relation or Relation.OTHER
-        key = id(hh)
-        has_head = hh.householder_id is not None or key in householder_taken
-        empty = not has_head and (hh.pk is None or hh.pk not in self._members)
-        if empty and key not in householder_taken:
+        has_head = hh.householder_id is not None or hh.pk in householder_taken
+        if not has_head and hh.pk not in self._members:
             relation = Relation.SELF
         elif relation == Relation.SELF and has_head:
             raise Reject(_("This household already has a householder."))
         if relation == Relation.SELF:
-            householder_taken.add(key)
-        if hh.pk is not None:
-            self._members.add(hh.pk)
+            householder_taken.add(hh.pk)
+        self._members.add(hh.pk)
         return hh, relation
 
     def _changes(self, person: Person, clean: Clean) -> dict[str, Any]:
@@ -728,52 +761,54 @@ class Writer:
             data["tags"] = clean.tags  # compared with the person's tags in _update
         return data
 
-    def _stamp(self, person: Person, fields: Iterable[str], row: int) -> None:
-        for f in fields:
-            person.provenance[f] = {
-                "source": self.source,
-                "file": self.file_name,
-                "row": row,
-                "confirmed_at": self._stamp_at,
-                "by": self._by,
-            }
+    def _stamps(self, fields: Iterable[str], row: int) -> dict[str, dict[str, Any]]:
+        """Provenance of *fields*: which source, which file, which row, when, by whom."""
+        stamp = {
+            "source": self.source,
+            "file": self.file_name,
+            "row": row,
+            "confirmed_at": self._stamp_at,
+            "by": self._by,
+        }
+        return {f: dict(stamp) for f in fields}
 
-    def _event(self, **values: Any) -> RegisterEvent:
+    def _event(self, **values: Any) -> None:
         values["summary"] = str(values["summary"])[:300]
-        return RegisterEvent(actor=self._user, occurred_on=self._today, **values)
+        actor_id = self._by if self._user else None
+        self.inserts.add(RegisterEvent, actor_id=actor_id, occurred_on=self._today, **values)
 
     # -- creating --------------------------------------------------------------------------
 
     def _create(self, items: list[_Item], done: _Batch) -> None:
-        new_households = self._save_households([i.household for i in items], done)
-        persons: list[Person] = []
+        self._open_households([i.household for i in items], done)
+        heads: list[tuple[int, int]] = []
         for item in items:
             c = item.clean
             hh = item.household
             assert hh is not None
-            p = Person(
-                name=c.name,
-                residency=c.residency or Residency.REGISTERED,
-                household_id=hh.pk,
-                relation=item.relation,
-                grid=item.dwelling.grid,
-                notes=c.notes,
-                sex=c.sex,
-                birth_date=c.birth_date,
-                provenance={},
-            )
-            p.name_pinyin, p.name_initials = pinyin_forms(c.name)
+            values: dict[str, Any] = {
+                "name": c.name,
+                "residency": c.residency or Residency.REGISTERED,
+                "household_id": hh.pk,
+                "relation": item.relation,
+                "grid_id": item.dwelling.grid_id,
+                "notes": c.notes,
+                "sex": c.sex,
+                "birth_date": c.birth_date,
+                "status": PersonStatus.LIVING,
+            }
+            values["name_pinyin"], values["name_initials"] = pinyin_forms(c.name)
             if c.national_id is not None:
                 number = c.national_id.number
-                p.id_sealed = crypto.seal(number)
-                p.id_bidx = item.bidx
-                p.id_masked = mask_national_id(number)
-                p.id_tail = number[-4:]
+                values["id_sealed"] = crypto.seal(number)
+                values["id_bidx"] = item.bidx
+                values["id_masked"] = mask_national_id(number)
+                values["id_tail"] = number[-4:]
             if c.phone:
-                p.phone_sealed = crypto.seal(c.phone)
-                p.phone_bidx = crypto.blind_index("phone", c.phone)
-                p.phone_masked = mask_phone(c.phone)
-                p.phone_tail = c.phone[-4:]
+                values["phone_sealed"] = crypto.seal(c.phone)
+                values["phone_bidx"] = crypto.blind_index("phone", c.phone)
+                values["phone_masked"] = mask_phone(c.phone)
+                values["phone_tail"] = c.phone[-4:]
             given = {
                 "national_id": c.national_id,
                 "phone": c.phone,
@@ -783,77 +818,78 @@ class Writer:
                 "birth_date": c.birth_date,
             }
             fields = ["name", "residency", *(f for f, v in given.items() if v)]
-            self._stamp(p, fields, item.row.number)
-            persons.append(p)
-        Person.objects.bulk_create(persons)
-        heads: list[Household] = []
-        members: list[Membership] = []
-        tags: list[PersonTag] = []
-        events: list[RegisterEvent] = []
-        for hh in new_households:
-            events.append(
-                self._event(
-                    kind=EventKind.MOVE_IN,
-                    grid=hh.grid,
-                    summary=gettext("Household registered at %(address)s")
-                    % {"address": hh.dwelling.address if hh.dwelling else ""},
-                    household=hh,
-                    dwelling=hh.dwelling,
-                    data={"import": self.file_name},
-                )
-            )
-        for item, p in zip(items, persons, strict=True):
-            hh = item.household
-            assert hh is not None
+            values["provenance"] = self._stamps(fields, item.row.number)
+            pk = self.inserts.add(Person, **values)
             if item.relation == Relation.SELF:
-                hh.householder_id = p.pk
-                heads.append(hh)
-            members.append(
-                Membership(person=p, household=hh, relation=item.relation, started_on=self._today)
+                hh.householder_id = pk
+                if not hh.new:
+                    heads.append((hh.pk, pk))
+            self.inserts.add(
+                Membership,
+                person_id=pk,
+                household_id=hh.pk,
+                relation=item.relation,
+                started_on=self._today,
             )
-            tags.extend(PersonTag(person=p, tag=t, source=self.source) for t in item.clean.tags)
-            events.append(
-                self._event(
-                    kind=EventKind.MOVE_IN,
-                    grid=p.grid,
-                    summary=gettext("Moved into %(address)s") % {"address": item.dwelling.address},
-                    person=p,
-                    household=hh,
-                    dwelling=item.dwelling,
-                    data={"import": self.file_name, "row": item.row.number},
-                )
+            for tag in c.tags:
+                self.inserts.add(PersonTag, person_id=pk, tag_id=tag.pk, source=self.source)
+            self._event(
+                kind=EventKind.MOVE_IN,
+                grid_id=item.dwelling.grid_id,
+                summary=self._moved_into % {"address": item.dwelling.address},
+                person_id=pk,
+                household_id=hh.pk,
+                dwelling_id=item.dwelling.pk,
+                data={"import": self.file_name, "row": item.row.number},
             )
-            if item.clean.tags:
-                events.append(self._tag_event(p, item.clean.tags))
-            done.created.append(p.pk)
-        Membership.objects.bulk_create(members)
-        PersonTag.objects.bulk_create(tags)
-        RegisterEvent.objects.bulk_create(events)
-        if heads:
-            for hh in heads:
-                hh.updated_at = self._now
-            Household.objects.bulk_update(heads, ["householder", "updated_at"])
-        self.counts["created"] += len(persons)
+            if c.tags:
+                self._tag_event(pk, item.dwelling.grid_id, c.tags)
+            done.created.append(pk)
+        for household_id, person_id in heads:
+            # A household already in the register gets its first householder (rare).
+            Household.objects.filter(pk=household_id).update(
+                householder_id=person_id, updated_at=self._now
+            )
+        self.counts["created"] += len(items)
 
-    def _save_households(
-        self, households: Iterable[Household | None], done: _Batch
-    ) -> list[Household]:
-        new: list[Household] = []
-        seen: set[int] = set()
+    def _open_households(self, households: Iterable[Home | None], done: _Batch) -> list[Home]:
+        """Queue the households opened by this batch (once each), with their event. Their
+        householder is the one set by the rows, so they are queued after the rows were seen."""
+        opened: list[Home] = []
         for hh in households:
-            if hh is not None and hh.pk is None and id(hh) not in seen:
-                seen.add(id(hh))
-                new.append(hh)
-        Household.objects.bulk_create(new)
-        done.households.extend(hh.pk for hh in new)
-        return new
+            if hh is not None and hh.new and hh.pk not in self._opened:
+                self._opened.add(hh.pk)
+                opened.append(hh)
+        self._pending_households.extend(opened)
+        done.households.extend(hh.pk for hh in opened)
+        return opened
 
-    def _tag_event(self, person: Person, tags: Sequence[Tag]) -> RegisterEvent:
-        return self._event(
+    def _queue_households(self) -> None:
+        for hh in self._pending_households:
+            self.inserts.add(
+                Household,
+                id=hh.pk,
+                dwelling_id=hh.dwelling.pk,
+                grid_id=hh.dwelling.grid_id,
+                householder_id=hh.householder_id,
+                status=HouseholdStatus.ACTIVE,
+            )
+            self._event(
+                kind=EventKind.MOVE_IN,
+                grid_id=hh.dwelling.grid_id,
+                summary=self._registered_at % {"address": hh.dwelling.address},
+                household_id=hh.pk,
+                dwelling_id=hh.dwelling.pk,
+                data={"import": self.file_name},
+            )
+        self._pending_households = []
+
+    def _tag_event(self, person_id: int, grid_id: int, tags: Sequence[Tag]) -> None:
+        self._event(
             kind=EventKind.TAGGED,
-            grid=person.grid,
+            grid_id=grid_id,
             summary=", ".join(t.name for t in tags),
-            person=person,
+            person_id=person_id,
             data={"import": self.file_name, "source": self.source},
         )
 
@@ -869,8 +905,6 @@ class Writer:
             current.setdefault(person_id, set()).add(tag_id)
         changed_persons: list[Person] = []
         fields: set[str] = set()
-        tags: list[PersonTag] = []
-        events: list[RegisterEvent] = []
         for item, data in updates:
             p = item.person
             assert p is not None
@@ -896,27 +930,26 @@ class Writer:
                     p.name_pinyin, p.name_initials = pinyin_forms(value)
                     fields.update(("name_pinyin", "name_initials"))
             if data:
-                self._stamp(p, data.keys(), item.row.number)
+                p.provenance.update(self._stamps(data.keys(), item.row.number))
                 p.updated_at = self._now
                 changed_persons.append(p)
-                events.append(
-                    self._event(
-                        kind=EventKind.CHANGE,
-                        grid=p.grid,
-                        summary=reg._change_summary(list(data), self.source),
-                        person=p,
-                        household=p.household,
-                        data={
-                            "changes": _jsonable(shown),
-                            "source": self.source,
-                            "import": self.file_name,
-                            "row": item.row.number,
-                        },
-                    )
+                self._event(
+                    kind=EventKind.CHANGE,
+                    grid_id=p.grid_id,
+                    summary=reg._change_summary(list(data), self.source),
+                    person_id=p.pk,
+                    household_id=p.household_id,
+                    data={
+                        "changes": _jsonable(shown),
+                        "source": self.source,
+                        "import": self.file_name,
+                        "row": item.row.number,
+                    },
                 )
+            for tag in added:
+                self.inserts.add(PersonTag, person_id=p.pk, tag_id=tag.pk, source=self.source)
             if added:
-                tags.extend(PersonTag(person=p, tag=t, source=self.source) for t in added)
-                events.append(self._tag_event(p, added))
+                self._tag_event(p.pk, p.grid_id, added)
             moving = item.household is not None
             if data or added or moving:
                 self.counts["updated"] += 1
@@ -928,8 +961,6 @@ class Writer:
             Person.objects.bulk_update(
                 changed_persons, sorted(fields | {"provenance", "updated_at"}), batch_size=500
             )
-        PersonTag.objects.bulk_create(tags)
-        RegisterEvent.objects.bulk_create(events)
 
     # -- moving ----------------------------------------------------------------------------
 
@@ -938,29 +969,16 @@ class Writer:
         move service: their old span ends, the new one starts, the timeline says so."""
         # Into households that were already there first: a household someone leaves while
         # someone else joins it must not be dissolved in between.
-        items = sorted(items, key=lambda i: i.household is None or i.household.pk is None)
-        opened = self._save_households([i.household for i in items], done)
+        items = sorted(items, key=lambda i: i.household is None or i.household.new)
         for item in items:
             assert item.person is not None and item.household is not None
             reg.person_move_house(
                 actor=self.actor,
                 person=item.person,
-                to_household=item.household,
+                to_household=Household.objects.get(pk=item.household.pk),
                 relation=item.relation,
             )
             done.moved.append(item.person.pk)
-        RegisterEvent.objects.bulk_create(
-            self._event(
-                kind=EventKind.MOVE_IN,
-                grid=hh.grid,
-                summary=gettext("Household registered at %(address)s")
-                % {"address": hh.dwelling.address if hh.dwelling else ""},
-                household=hh,
-                dwelling=hh.dwelling,
-                data={"import": self.file_name},
-            )
-            for hh in opened
-        )
 
     # -- audit -----------------------------------------------------------------------------
 
