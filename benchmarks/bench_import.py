@@ -38,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GRIDS = 20
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 
 
 # --- the parent: files, databases, processes, the table ---------------------------------------
@@ -113,6 +114,7 @@ def main() -> None:
     if ("pg" in cases or "iexp" in cases) and not args.pg:
         parser.error("--pg is needed for the pg and iexp cases")
     results: list[dict[str, Any]] = []
+    out = ROOT / args.out
 
     def row(label: str, ours: dict[str, Any], peer: dict[str, Any], peer_label: str) -> None:
         entry = {
@@ -133,21 +135,9 @@ def main() -> None:
         entry["rate_ratio"] = entry["ours_rows_per_s"] / entry["peer_rows_per_s"]
         results.append(entry)
         print(json.dumps(entry, ensure_ascii=False), flush=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
 
-    if "pg" in cases:
-        f = work / f"roster-{args.pg_rows}.csv"
-        if not f.exists():
-            write_csv(f, args.pg_rows, grids=GRIDS)
-        copy = _case("copy", pg=args.pg, var=work, file=f)
-        ours = _case("ours", pg=args.pg, var=work, file=f)
-        row("PostgreSQL CSV", ours, copy, "COPY into an unindexed table")
-    if "iexp" in cases:
-        f = work / f"roster-{args.iexp_rows}.csv"
-        if not f.exists():
-            write_csv(f, args.iexp_rows, grids=GRIDS)
-        ours = _case("ours", pg=args.pg, var=work, file=f)
-        theirs = _case("iexp", pg=args.pg, var=work, file=f)
-        row("PostgreSQL CSV", ours, theirs, "django-import-export")
     if "xlsx" in cases:
         f = work / f"roster-{args.xlsx_rows}.xlsx"
         if not f.exists():
@@ -156,6 +146,20 @@ def main() -> None:
         ours = _case("ours", pg=None, var=work, file=f)
         row("SQLite xlsx", ours, reading, "openpyxl reading the workbook")
 
+    if "iexp" in cases:
+        f = work / f"roster-{args.iexp_rows}.csv"
+        if not f.exists():
+            write_csv(f, args.iexp_rows, grids=GRIDS)
+        ours = _case("ours", pg=args.pg, var=work, file=f)
+        theirs = _case("iexp", pg=args.pg, var=work, file=f)
+        row("PostgreSQL CSV", ours, theirs, "django-import-export")
+    if "pg" in cases:
+        f = work / f"roster-{args.pg_rows}.csv"
+        if not f.exists():
+            write_csv(f, args.pg_rows, grids=GRIDS)
+        copy = _case("copy", pg=args.pg, var=work, file=f)
+        ours = _case("ours", pg=args.pg, var=work, file=f)
+        row("PostgreSQL CSV", ours, copy, "COPY into an unindexed table")
     print()
     print(f"{'case':<16} {'rows':>9} {'ours s':>8} {'rows/s':>8} {'peak MB':>8}  peer")
     for r in results:
@@ -165,9 +169,6 @@ def main() -> None:
             f"{r['peer_rows_per_s']:,.0f} rows/s, {r['peer_peak_mb']:.0f} MB; "
             f"our rate / peer's = {r['rate_ratio']:.3f}"
         )
-    out = ROOT / args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
 
 
 # --- the child: one measured case -----------------------------------------------------------
@@ -245,17 +246,18 @@ def _ours(file: Path, community: Any) -> tuple[int, dict[str, int]]:
 
 
 def _copy(file: Path) -> tuple[int, dict[str, int]]:
-    from benchmarks.make_roster import HEADER
     from django.db import connection, transaction
+
+    from benchmarks.make_roster import HEADER
 
     columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"CREATE TABLE bench_copy ({columns})")
         raw = cur.cursor  # psycopg's own cursor, for COPY
-        with raw.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
-            with file.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    cp.write(chunk)
+        sql = "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)"
+        with raw.copy(sql) as cp, file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                cp.write(chunk)
         cur.execute("SELECT count(*) FROM bench_copy")
         (count,) = cur.fetchone()
     return count, {"read": count}
@@ -294,7 +296,16 @@ def _iexp(file: Path, community: Any) -> tuple[int, dict[str, int]]:
 
         class Meta:
             model = Person
-            fields = ("name", "sex", "birth_date", "residency", "relation", "notes", "grid", "id_bidx")
+            fields = (
+                "name",
+                "sex",
+                "birth_date",
+                "residency",
+                "relation",
+                "notes",
+                "grid",
+                "id_bidx",
+            )
             import_id_fields = ("id_bidx",)
             skip_unchanged = True
 
@@ -315,7 +326,9 @@ def _iexp(file: Path, community: Any) -> tuple[int, dict[str, int]]:
             row["relation"] = clean.relation
             row["notes"] = clean.notes
             row["grid"] = grids[values["grid"]].pk
-            row["id_bidx"] = pii.national_id_index(clean.national_id.number) if clean.national_id else None
+            row["id_bidx"] = (
+                pii.national_id_index(clean.national_id.number) if clean.national_id else None
+            )
             row["_national_id"] = clean.national_id.number if clean.national_id else ""
             row["_phone"] = clean.phone
 
@@ -328,6 +341,18 @@ def _iexp(file: Path, community: Any) -> tuple[int, dict[str, int]]:
         dataset = tablib.Dataset().load(fh.read(), format="csv")
     resource = PersonResource()
     resource.headers_ = list(dataset.headers)
+    for column in (
+        "id_bidx",
+        "name",
+        "sex",
+        "birth_date",
+        "residency",
+        "relation",
+        "notes",
+        "grid",
+    ):
+        if column not in dataset.headers:
+            dataset.append_col([""] * len(dataset), header=column)
     result = resource.import_data(dataset, dry_run=False, use_transactions=True, raise_errors=True)
     totals = {k.lower(): v for k, v in result.totals.items()}
     return len(dataset), totals

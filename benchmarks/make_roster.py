@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from linli.core.identity import national_id_check_digit  # noqa: E402
+from linli.core.identity import national_id_check_digit
 
 HEADER = [
     "序号",
@@ -40,9 +40,12 @@ HEADER = [
     "备注",
 ]
 SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+    "彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国志红玉梅文斌宇浩然子涵欣怡俊杰思雨晨"
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国志红玉梅文斌宇浩然子涵欣怡俊杰思雨晨"
+)
 REGIONS = ("110101", "310104", "370102", "440305", "510107", "330106", "420102", "610113")
 PHONE_PREFIXES = ("138", "139", "158", "159", "186", "187", "135", "136", "177", "199")
 RELATIONS = ("户主", "配偶", "儿子", "女儿", "母亲")
