@@ -230,6 +230,8 @@ def people_import(
             batch.counts = writer.counts
             batch.save()
         except (ValidationError, PermissionDenied, DatabaseError) as exc:
+            if writer is not None:
+                _audit_refusals(actor, writer)
             counts = writer.counts if writer is not None else _zero_counts()
             batch.status = ImportStatus.FAILED
             batch.counts = counts
@@ -239,6 +241,7 @@ def people_import(
                 batch=batch, table=table, mapping=mapping, counts=counts, dry_run=dry_run
             )
     assert writer is not None
+    _audit_refusals(actor, writer)
     error_file = None
     if writer.rejected:
         error_file = Path(settings.VAR_DIR) / "intake" / f"{batch.pk}.csv"
@@ -254,6 +257,22 @@ def people_import(
         error_file=error_file,
         dry_run=dry_run,
     )
+
+
+def _audit_refusals(actor: Any, writer: Writer) -> None:
+    """Like person_create's refusal of an ID registered in another jurisdiction: the grid that
+    holds the person sees who tried (an import must not be a quiet way to probe IDs)."""
+    if actor is None:
+        return
+    for person in writer.refused:
+        audit_record(
+            actor=actor,
+            action=AuditAction.REFUSED,
+            obj=person,
+            area=person.grid,
+            object_label=person.id_masked,
+            reason="national ID already registered in another jurisdiction (import)",
+        )
 
 
 def _repeat(

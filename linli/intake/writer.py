@@ -546,6 +546,9 @@ class Writer:
         self._now = timezone.now()
         self._stamp_at = self._now.isoformat(timespec="seconds")
         self._opened: set[int] = set()
+        #: People of other jurisdictions whose ID a row named (audited by the caller, after the
+        #: transaction, so a dry run leaves the trace too).
+        self.refused: list[Person] = []
         self._pending_households: list[Home] = []
         self._moved_into = self._registered_at = ""
 
@@ -709,6 +712,7 @@ class Writer:
 
     def _check_existing(self, person: Person) -> None:
         if not person.grid.path.startswith(self.area.path):
+            self.refused.append(person)
             raise Reject(
                 _(
                     "This national ID is already registered in another jurisdiction; ask the "

@@ -430,3 +430,22 @@ def test_two_concurrent_imports_of_one_file_commit_once(tmp_path: Path) -> None:
     assert sorted(r.already_committed is not None for r in results) == [False, True]
     assert ImportBatch.objects.filter(status=ImportStatus.COMMITTED).count() == 1
     assert Person.objects.filter(name__startswith="新").count() == 5
+
+
+def test_an_id_of_another_jurisdiction_leaves_a_trace_there_even_in_a_dry_run(
+    world: World, tmp_path: Path
+) -> None:
+    from linli.audit.models import AuditAction
+
+    nid = world.b.householder_id_number
+    path = _csv(tmp_path, "probe.csv", [f"李建国,{nid},,,1号楼,1单元,302,户主,"])
+    result = people_import(actor=world.a.worker, path=path, area=world.a.grid, dry_run=True)
+    assert _reasons(result) == [(2, "该身份证号已在其他辖区登记，请联系社区办理迁转。")]
+    entry = AuditEntry.objects.get(action=AuditAction.REFUSED)
+    assert (entry.actor, entry.area, entry.object_id) == (
+        world.a.worker,
+        world.b.grid,
+        str(world.b.householder.pk),
+    )
+    assert entry.object_label == world.b.householder.id_masked
+    assert audit_verify_chain()[1] is None
