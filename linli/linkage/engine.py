@@ -1,0 +1,544 @@
+"""Record linkage: which records of two lists (or of one) describe the same person.
+
+A pure library: no Django models, no database; it runs in a plain Python process. The app
+(:mod:`linli.linkage` services) turns register rows and list rows into :class:`LinkRecord`
+values and gets back :class:`Link` values it can store, queue for review and explain.
+
+How it works (decision 0019):
+
+1. **Prepare** each record once: fold the name, its pinyin readings, the ID (15 → 18
+   characters, validity by check digit), its blind index (when the caller passes the register's
+   blind-index function), the birth date (given, else read from the ID, even an invalid one),
+   the phone, the address and its runs of digits.
+2. **Block**: every record gets a handful of keys (:func:`blocking_keys`); only records that
+   share a key are compared, never all pairs. A block whose pairs exceed ``max_block_pairs`` is
+   skipped (recall cost documented in decision 0019).
+3. **Compare** a candidate pair field by field into comparison levels (exact / homophone /
+   near pinyin / edit distance for names, exact / day-month swap for birth dates, exact /
+   one digit / tail / changed for phones, exact / transposed / one digit / tail for IDs …).
+4. **Score** with Fellegi–Sunter weights: each level adds log2(m/u) where m is how often true
+   matches show that level and u how often strangers do; the sum plus a prior gives a match
+   probability. An exact valid national ID is always a match.
+
+Each :class:`Link` carries the machine codes of every comparison (:data:`REASONS`) so a worker
+can see why two records were put together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from linli.linkage import keys as K
+
+BlindIndex = Callable[[str], str]
+
+MATCH_THRESHOLD = 0.95
+PROBABLE_THRESHOLD = 0.5
+# Prior log2-odds that two records compared at random are the same person (about 1 in 65,000):
+# the order of a community list against a district register. It shifts every score equally.
+PRIOR_LOG2 = -16.0
+# Blocks bigger than this many pairs are skipped (a name like 张伟 in one birth year of a
+# million people); the other keys of the same records still bring true pairs together.
+MAX_BLOCK_PAIRS = 2_500
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """One side of a comparison: a register person or a list row, as far as it is known."""
+
+    key: str  # caller's id (person pk as str, or list row number)
+    name: str = ""  # as written (Chinese), normalised inside the engine
+    id_number: str = ""  # plaintext national ID if the caller has it (list side), else ""
+    id_bidx: str = ""  # blind index of the ID (register side has only this): exact comparisons
+    id_tail: str = ""  # last 4 characters of the ID (register keeps them): partial evidence
+    phone: str = ""  # plaintext if available
+    phone_bidx: str = ""
+    phone_tail: str = ""
+    birth_date: dt.date | None = None
+    sex: str = ""  # "M" / "F" / ""
+    address: str = ""  # free text (building/room or street address)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Two records judged to be the same person, how surely, and why."""
+
+    left: str
+    right: str
+    score: float  # 0..1
+    level: str  # "match" | "probable"
+    reasons: tuple[str, ...]
+
+
+# Comparison levels: reason code shown to the worker, m (share among true matches), u (share
+# among strangers). Values fixed from the synthetic roster and the literature (decision 0019).
+_LEVELS: dict[str, tuple[str, float, float]] = {
+    # national ID
+    "id_exact": ("id_exact", 0.95, 1e-9),
+    "id_exact_invalid": ("id_exact", 0.30, 1e-7),
+    "id_transposed": ("id_transposed", 0.02, 1e-7),
+    "id_one_digit": ("id_one_digit", 0.02, 1e-6),
+    "id_tail": ("id_tail", 0.70, 1e-4),
+    "id_tail_full": ("id_tail", 0.01, 1e-4),
+    "id_differs": ("id_differs", 0.003, 0.999),
+    "id_differs_weak": ("id_differs", 0.20, 0.999),
+    # name
+    "name_exact": ("name_exact", 0.80, 3e-4),
+    "name_pinyin": ("name_pinyin", 0.05, 3e-4),
+    "name_homophone": ("name_homophone", 0.06, 3e-4),
+    "name_near": ("name_near_pinyin", 0.03, 1e-3),
+    "name_similar": ("name_similar", 0.06, 4e-3),
+    "name_similar_short": ("name_similar", 0.02, 2e-2),
+    "name_differs": ("name_differs", 0.01, 0.97),
+    # birth date
+    "birth_exact": ("birth_exact", 0.88, 4e-5),
+    "birth_swapped": ("birth_swapped", 0.03, 4e-5),
+    "birth_differs": ("birth_differs", 0.08, 0.9999),
+    # phone
+    "phone_exact": ("phone_exact", 0.60, 1e-4),
+    "phone_one_digit": ("phone_one_digit", 0.03, 1e-5),
+    "phone_tail_only": ("phone_tail", 0.60, 1e-4),
+    "phone_tail": ("phone_tail", 0.02, 1e-4),
+    "phone_changed": ("phone_changed", 0.30, 0.9999),
+    # sex
+    "sex_same": ("", 0.98, 0.5),
+    "sex_differs": ("sex_differs", 0.02, 0.5),
+    # address
+    "address_same": ("address_same", 0.50, 1e-3),
+    "address_similar": ("address_similar", 0.20, 1e-2),
+    "address_differs": ("address_differs", 0.30, 0.99),
+}
+WEIGHTS: dict[str, float] = {k: math.log2(m / u) for k, (_r, m, u) in _LEVELS.items()}
+REASON: dict[str, str] = {k: r for k, (r, _m, _u) in _LEVELS.items()}
+# Every code a Link's reasons can contain.
+REASONS: tuple[str, ...] = (
+    "id_exact",
+    "id_transposed",
+    "id_one_digit",
+    "id_tail",
+    "id_differs",
+    "name_exact",
+    "name_pinyin",
+    "name_homophone",
+    "name_near_pinyin",
+    "name_similar",
+    "name_differs",
+    "birth_exact",
+    "birth_swapped",
+    "birth_differs",
+    "birth_from_id",
+    "phone_exact",
+    "phone_one_digit",
+    "phone_tail",
+    "phone_changed",
+    "sex_differs",
+    "address_same",
+    "address_similar",
+    "address_differs",
+)
+# Without support from the name or the ID a pair is at most "probable" (twins share a birth
+# date, a phone and an address; a worker must look).
+_SUPPORT = frozenset(
+    {
+        "id_exact_invalid",
+        "id_transposed",
+        "id_one_digit",
+        "id_tail",
+        "name_exact",
+        "name_pinyin",
+        "name_homophone",
+        "name_near",
+        "name_similar",
+    }
+)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A record with everything the comparisons and blocking keys need, computed once."""
+
+    key: str
+    name: str
+    ascii_name: bool
+    id_plain: str
+    id_valid: bool
+    id_bidx: str
+    id_tail: str
+    phone_plain: str
+    phone_bidx: str
+    phone_tail: str
+    birth: dt.date | None
+    birth_from_id: bool
+    sex: str
+    address: str
+    address_numbers: tuple[str, ...]
+
+
+def prepare(
+    record: LinkRecord,
+    *,
+    blind_index: BlindIndex | None = None,
+    phone_blind_index: BlindIndex | None = None,
+) -> Prepared:
+    """Normalise one record (see the module docstring, step 1)."""
+    name = K.normalise_name(record.name)
+    id_plain = K.normalise_id(record.id_number) if record.id_number else ""
+    id_valid = K.id_is_valid(id_plain) if id_plain else False
+    id_bidx = record.id_bidx
+    if not id_bidx and id_valid and blind_index is not None:
+        id_bidx = blind_index(id_plain)
+    id_tail = (record.id_tail or id_plain[-4:]).upper()
+    phone_plain = K.normalise_phone(record.phone) if record.phone else ""
+    phone_bidx = record.phone_bidx
+    if not phone_bidx and phone_plain and phone_blind_index is not None:
+        phone_bidx = phone_blind_index(phone_plain)
+    phone_tail = record.phone_tail or phone_plain[-4:]
+    birth = record.birth_date
+    birth_from_id = False
+    if birth is None and id_plain:
+        birth = K.id_birth_date(id_plain)
+        birth_from_id = birth is not None
+    sex = record.sex.upper()[:1] if record.sex else ""
+    if not sex and id_plain:
+        sex = K.id_sex(id_plain)
+    address = K.normalise_address(record.address) if record.address else ""
+    return Prepared(
+        key=record.key,
+        name=name,
+        ascii_name=bool(name) and name.isascii(),
+        id_plain=id_plain,
+        id_valid=id_valid,
+        id_bidx=id_bidx,
+        id_tail=id_tail,
+        phone_plain=phone_plain,
+        phone_bidx=phone_bidx,
+        phone_tail=phone_tail,
+        birth=birth,
+        birth_from_id=birth_from_id,
+        sex=sex,
+        address=address,
+        address_numbers=K.address_numbers(record.address) if record.address else (),
+    )
+
+
+# ---------------------------------------------------------------- field comparisons
+
+
+def _compare_id(a: Prepared, b: Prepared) -> str | None:
+    if a.id_plain and b.id_plain:
+        if a.id_plain == b.id_plain:
+            return "id_exact" if a.id_valid else "id_exact_invalid"
+        if K.adjacent_swap(a.id_plain, b.id_plain):
+            return "id_transposed"
+        if K.one_digit_off(a.id_plain, b.id_plain):
+            return "id_one_digit"
+        return "id_differs" if a.id_valid and b.id_valid else "id_differs_weak"
+    if a.id_bidx and b.id_bidx:
+        return "id_exact" if a.id_bidx == b.id_bidx else "id_differs"
+    if a.id_tail and b.id_tail:
+        full = (a.id_valid or bool(a.id_bidx)) and (b.id_valid or bool(b.id_bidx))
+        if a.id_tail == b.id_tail:
+            # Both are valid IDs we cannot compare in full (no blind-index function): a shared
+            # tail is then weaker evidence than beside an invalid (mistyped) ID.
+            return "id_tail_full" if full else "id_tail"
+        return "id_differs" if full else "id_differs_weak"
+    return None
+
+
+def _compare_name(a: Prepared, b: Prepared) -> str | None:
+    x, y = a.name, b.name
+    if not x or not y:
+        return None
+    if x == y:
+        return "name_exact"
+    if a.ascii_name != b.ascii_name:
+        latin, han = (x, y) if a.ascii_name else (y, x)
+        return "name_pinyin" if latin == "".join(K.name_syllables(han)) else "name_differs"
+    if K.is_homophone(x, y):
+        return "name_homophone"
+    if K.is_near_homophone(x, y):
+        return "name_near"
+    longest = max(len(x), len(y))
+    if len(x) == len(y):
+        off = sum(
+            1
+            for p, q in zip(x, y, strict=True)
+            if p != q and not (K.char_near_readings(p) & K.char_near_readings(q))
+        )
+        if off == 1:
+            return "name_similar" if longest >= 3 else "name_similar_short"
+    elif Levenshtein.distance(x, y) == 1 and longest >= 3:
+        return "name_similar"
+    return "name_differs"
+
+
+def _compare_birth(a: Prepared, b: Prepared) -> str | None:
+    if a.birth is None or b.birth is None:
+        return None
+    if a.birth == b.birth:
+        return "birth_exact"
+    if K.birth_swapped(a.birth, b.birth):
+        return "birth_swapped"
+    return "birth_differs"
+
+
+def _compare_phone(a: Prepared, b: Prepared) -> str | None:
+    if a.phone_plain and b.phone_plain:
+        if a.phone_plain == b.phone_plain:
+            return "phone_exact"
+        if K.one_digit_off(a.phone_plain, b.phone_plain) or K.adjacent_swap(
+            a.phone_plain, b.phone_plain
+        ):
+            return "phone_one_digit"
+        return "phone_tail" if a.phone_tail == b.phone_tail else "phone_changed"
+    if a.phone_bidx and b.phone_bidx:
+        if a.phone_bidx == b.phone_bidx:
+            return "phone_exact"
+        return "phone_tail" if a.phone_tail == b.phone_tail else "phone_changed"
+    if a.phone_tail and b.phone_tail:
+        return "phone_tail_only" if a.phone_tail == b.phone_tail else "phone_changed"
+    return None
+
+
+def _compare_address(a: Prepared, b: Prepared) -> str | None:
+    if not a.address or not b.address:
+        return None
+    if a.address == b.address:
+        return "address_same"
+    if a.address_numbers and a.address_numbers == b.address_numbers:
+        # "3栋2单元301" and "3-2-301": the same building, entrance and room.
+        return "address_same"
+    if Levenshtein.normalized_similarity(a.address, b.address) >= 0.8:
+        return "address_similar"
+    return "address_differs"
+
+
+def _score(weight: float) -> float:
+    total = max(-60.0, min(60.0, PRIOR_LOG2 + weight))
+    return 1.0 / (1.0 + 2.0 ** (-total))
+
+
+def compare_prepared(
+    a: Prepared,
+    b: Prepared,
+    *,
+    match_threshold: float = MATCH_THRESHOLD,
+    probable_threshold: float = PROBABLE_THRESHOLD,
+) -> Link | None:
+    """Compare two prepared records; a Link when the score reaches the probable threshold."""
+    levels: list[str] = []
+    id_level = _compare_id(a, b)
+    if id_level is not None:
+        levels.append(id_level)
+    for fn in (_compare_name, _compare_birth, _compare_phone):
+        level = fn(a, b)
+        if level is None:
+            continue
+        if (
+            fn is _compare_birth
+            and a.birth_from_id
+            and b.birth_from_id
+            and id_level is not None
+            and id_level not in ("id_tail", "id_tail_full")
+        ):
+            continue  # both birth dates were read from the IDs just compared: no new evidence
+        levels.append(level)
+    if a.sex and b.sex:
+        levels.append("sex_same" if a.sex == b.sex else "sex_differs")
+    address_level = _compare_address(a, b)
+    if address_level is not None:
+        levels.append(address_level)
+
+    reasons = [REASON[lv] for lv in levels if REASON[lv]]
+    if (a.birth_from_id or b.birth_from_id) and any(
+        lv in ("birth_exact", "birth_swapped", "birth_differs") for lv in levels
+    ):
+        reasons.append("birth_from_id")
+    if id_level == "id_exact":
+        level, score = "match", 1.0
+    else:
+        score = _score(sum(WEIGHTS[lv] for lv in levels))
+        if score >= match_threshold and not _SUPPORT.intersection(levels):
+            level = "probable"
+        elif score >= match_threshold:
+            level = "match"
+        elif score >= probable_threshold:
+            level = "probable"
+        else:
+            return None
+        score = min(round(score, 4), 0.9999)  # 1.0 is kept for an exact valid ID
+    left, right = (a.key, b.key)
+    return Link(left=left, right=right, score=score, level=level, reasons=tuple(reasons))
+
+
+def compare(
+    a: LinkRecord,
+    b: LinkRecord,
+    *,
+    blind_index: BlindIndex | None = None,
+    phone_blind_index: BlindIndex | None = None,
+    match_threshold: float = MATCH_THRESHOLD,
+    probable_threshold: float = PROBABLE_THRESHOLD,
+) -> Link | None:
+    """Compare two records; None when they are not even a probable match.
+
+    ``blind_index`` turns a valid plaintext national ID into the register's blind index (the
+    app passes ``lambda v: crypto.blind_index("national_id", v)``); ``phone_blind_index`` the
+    same for phones. Without them plaintext meets blind index only through the tails.
+    """
+    return compare_prepared(
+        prepare(a, blind_index=blind_index, phone_blind_index=phone_blind_index),
+        prepare(b, blind_index=blind_index, phone_blind_index=phone_blind_index),
+        match_threshold=match_threshold,
+        probable_threshold=probable_threshold,
+    )
+
+
+# ---------------------------------------------------------------- blocking
+
+
+def blocking_keys(p: Prepared) -> list[str]:
+    """The blocks a record belongs to; two records are compared only when they share one.
+
+    ``i``/``I`` ID blind index / plaintext, ``p``/``P`` phone blind index / plaintext,
+    ``n`` near-pinyin name + birth year, ``b`` birth date (day/month swap-proof) + near-pinyin
+    surname, ``t`` ID tail + surname, ``q`` phone tail + surname, ``a`` near-pinyin name +
+    digits of the address.
+    """
+    out: list[str] = []
+    if p.id_bidx:
+        out.append("i" + p.id_bidx)
+    if len(p.id_plain) == 18:
+        out.append("I" + p.id_plain)
+    if p.phone_bidx:
+        out.append("p" + p.phone_bidx)
+    if p.phone_plain:
+        out.append("P" + p.phone_plain)
+    if p.name:
+        names = _near_name_keys(p.name)
+        surnames = {n.split(" ", 1)[0] for n in names}
+        joined = {n.replace(" ", "") for n in names}
+        if p.birth is not None:
+            out.extend(f"n{n}{p.birth.year}" for n in joined)
+            bkey = K.birth_block_key(p.birth)
+            out.extend(f"b{bkey}{s}" for s in surnames)
+        if p.id_tail:
+            out.extend(f"t{p.id_tail}{s}" for s in surnames)
+        if p.phone_tail:
+            out.extend(f"q{p.phone_tail}{s}" for s in surnames)
+        if p.address_numbers:
+            digits = "-".join(p.address_numbers)
+            out.extend(f"a{n}{digits}" for n in joined)
+    return out
+
+
+def _near_name_keys(name: str) -> set[str]:
+    """Near-pinyin forms of a name (syllables joined by one space after the surname).
+
+    The surname reading and, when different, the commonest reading of the first character
+    (a worker who does not know 单 reads shan as a surname may have written 丹).
+    """
+    syllables = K.name_syllables(name)
+    if not syllables:
+        return set()
+    rest = "".join(K.near_syllable(s) for s in syllables[1:])
+    firsts = {K.near_syllable(syllables[0]), K.near_syllable(K.char_default_reading(name[0]))}
+    return {f"{f} {rest}" for f in firsts}
+
+
+def _blocks(prepared: Sequence[Prepared]) -> dict[str, list[int]]:
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        for k in blocking_keys(p):
+            blocks[k].append(i)
+    return blocks
+
+
+def candidate_pairs(
+    left: Sequence[Prepared],
+    right: Sequence[Prepared],
+    *,
+    max_block_pairs: int = MAX_BLOCK_PAIRS,
+) -> set[tuple[int, int]]:
+    """Index pairs (left, right) that share at least one block."""
+    lb, rb = _blocks(left), _blocks(right)
+    pairs: set[tuple[int, int]] = set()
+    for k, li in lb.items():
+        ri = rb.get(k)
+        if not ri or len(li) * len(ri) > max_block_pairs:
+            continue
+        pairs.update((i, j) for i in li for j in ri)
+    return pairs
+
+
+def candidate_pairs_within(
+    records: Sequence[Prepared], *, max_block_pairs: int = MAX_BLOCK_PAIRS
+) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of one set that share at least one block."""
+    pairs: set[tuple[int, int]] = set()
+    for members in _blocks(records).values():
+        n = len(members)
+        if n < 2 or n * (n - 1) // 2 > max_block_pairs:
+            continue
+        pairs.update((members[x], members[y]) for x in range(n) for y in range(x + 1, n))
+    return pairs
+
+
+# ---------------------------------------------------------------- the two entry points
+
+
+def link(
+    left: Iterable[LinkRecord],
+    right: Iterable[LinkRecord],
+    *,
+    blind_index: BlindIndex | None = None,
+    match_threshold: float = MATCH_THRESHOLD,
+    probable_threshold: float = PROBABLE_THRESHOLD,
+    phone_blind_index: BlindIndex | None = None,
+    max_block_pairs: int = MAX_BLOCK_PAIRS,
+) -> list[Link]:
+    """Pairs (left record, right record) that are a match or a probable match.
+
+    Sorted by left key, then right key. A left record may link to several right records (the
+    caller decides; e.g. the review queue shows them side by side).
+    """
+    lp = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in left]
+    rp = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in right]
+    links = []
+    for i, j in candidate_pairs(lp, rp, max_block_pairs=max_block_pairs):
+        found = compare_prepared(
+            lp[i], rp[j], match_threshold=match_threshold, probable_threshold=probable_threshold
+        )
+        if found is not None:
+            links.append(found)
+    links.sort(key=lambda lk: (lk.left, lk.right))
+    return links
+
+
+def dedupe(
+    records: Iterable[LinkRecord],
+    *,
+    blind_index: BlindIndex | None = None,
+    match_threshold: float = MATCH_THRESHOLD,
+    probable_threshold: float = PROBABLE_THRESHOLD,
+    phone_blind_index: BlindIndex | None = None,
+    max_block_pairs: int = MAX_BLOCK_PAIRS,
+) -> list[Link]:
+    """Pairs within one set that are the same person; in each, ``left`` < ``right``."""
+    ps = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in records]
+    links = []
+    for i, j in candidate_pairs_within(ps, max_block_pairs=max_block_pairs):
+        a, b = (ps[i], ps[j]) if ps[i].key < ps[j].key else (ps[j], ps[i])
+        found = compare_prepared(
+            a, b, match_threshold=match_threshold, probable_threshold=probable_threshold
+        )
+        if found is not None:
+            links.append(found)
+    links.sort(key=lambda lk: (lk.left, lk.right))
+    return links
