@@ -14,6 +14,9 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -27,14 +30,21 @@ from linli.areas.models import Area
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core.scoping import scope_for
+from linli.intake.errors import IntakeError
+from linli.intake.readers import Table
 from linli.linkage import trust
 from linli.linkage.models import (
     CandidateEvent,
     CandidateStatus,
+    ConcernCategory,
     ConcernFlag,
+    EntryResult,
     FieldGroup,
+    FlagEvent,
+    FlagStatus,
     MergeCandidate,
     PersonMerge,
+    WatchList,
 )
 from linli.register.models import (
     EventKind,
@@ -477,3 +487,583 @@ def candidate_undo(*, actor: Any, candidate: MergeCandidate) -> MergeCandidate:
     return _candidate_done(
         actor=actor, candidate=candidate, action="undo", status=status, audit=audit
     )
+
+
+# --- finding candidates ----------------------------------------------------------------------
+
+
+def _register_records(persons: Any) -> list[Any]:
+    """LinkRecords of register persons (the register side knows blind indexes and tails)."""
+    from linli.linkage.engine import LinkRecord
+
+    rows = persons.values_list(
+        "pk",
+        "name",
+        "id_bidx",
+        "id_tail",
+        "phone_bidx",
+        "phone_tail",
+        "birth_date",
+        "sex",
+        "household__dwelling__address",
+    )
+    return [
+        LinkRecord(
+            key=str(pk),
+            name=name,
+            id_bidx=id_bidx or "",
+            id_tail=id_tail,
+            phone_bidx=phone_bidx,
+            phone_tail=phone_tail,
+            birth_date=birth_date,
+            sex=sex,
+            address=address or "",
+        )
+        for pk, name, id_bidx, id_tail, phone_bidx, phone_tail, birth_date, sex, address in rows
+    ]
+
+
+def candidates_find(*, actor: Any, area: Area) -> dict[str, int]:
+    """Run the engine's dedupe over the living persons of *area* and queue the pairs it finds.
+
+    A pair already queued — open, merged or kept apart — is not queued again, so running this
+    twice changes nothing. Returns {persons, pairs, new}.
+    """
+    from linli.linkage import engine
+
+    _require(actor, Perm.REVIEW_DUPLICATES, area)
+    persons = Person.objects.filter(
+        grid__path__startswith=area.path, status=PersonStatus.LIVING
+    ).order_by("pk")
+    records = _register_records(persons)
+    links = engine.dedupe(records)
+    grids = dict(persons.values_list("pk", "grid_id"))
+    known = set(MergeCandidate.objects.values_list("left_id", "right_id"))
+    new = []
+    for lk in links:
+        a, b = sorted((int(lk.left), int(lk.right)))
+        if (a, b) in known:
+            continue
+        known.add((a, b))
+        new.append(
+            MergeCandidate(
+                left_id=a,
+                right_id=b,
+                left_grid_id=grids[a],
+                right_grid_id=grids[b],
+                score=round(lk.score, 4),
+                level=lk.level,
+                reasons=list(lk.reasons),
+            )
+        )
+    with transaction.atomic():
+        created = MergeCandidate.objects.bulk_create(new, batch_size=1000)
+        CandidateEvent.objects.bulk_create(
+            [CandidateEvent(candidate=c, kind="found") for c in created], batch_size=1000
+        )
+        counts = {"persons": len(records), "pairs": len(links), "new": len(created)}
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            area=area,
+            object_label=_("Possible duplicates"),
+            changes=counts,
+        )
+    return counts
+
+
+# --- flags and their follow-up ---------------------------------------------------------------
+
+#: (status, action) → new status. Anything else is refused.
+FLAG_TRANSITIONS: dict[tuple[str, str], str] = {
+    (FlagStatus.OPEN, "follow_up"): FlagStatus.FOLLOWED_UP,
+    (FlagStatus.OPEN, "close"): FlagStatus.CLOSED,
+    (FlagStatus.FOLLOWED_UP, "close"): FlagStatus.CLOSED,
+    (FlagStatus.FOLLOWED_UP, "reopen"): FlagStatus.OPEN,
+    (FlagStatus.CLOSED, "reopen"): FlagStatus.OPEN,
+}
+
+
+@transaction.atomic
+def flag_transition(*, actor: Any, flag: ConcernFlag, action: str, note: str = "") -> ConcernFlag:
+    """Move a flag along FLAG_TRANSITIONS ("follow_up" needs a note: what was done)."""
+    flag = (
+        ConcernFlag.objects.select_for_update(of=("self",))
+        .select_related("grid", "person")
+        .get(pk=flag.pk)
+    )
+    _require(actor, Perm.FOLLOW_UP_FLAGS, flag.grid)
+    note = (note or "").strip()
+    target = FLAG_TRANSITIONS.get((flag.status, action))
+    if target is None:
+        raise ValidationError(
+            _("This flag cannot change that way: it is %(status)s.")
+            % {"status": flag.get_status_display()}
+        )
+    if action == "follow_up" and not note:
+        raise ValidationError({"note": _("Write what was done (visited, phoned, …).")})
+    flag.status = target
+    if action == "follow_up":
+        flag.note = note[:2000]
+        flag.followed_up_by, flag.followed_up_at = _user(actor), timezone.now()
+    flag.save()
+    FlagEvent.objects.create(flag=flag, kind=action, note=note[:2000], actor=_user(actor))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGE,
+        obj=flag,
+        area=flag.grid,
+        object_label=flag.person.name,
+        changes={"action": action, "status": target},
+    )
+    return flag
+
+
+# --- concern categories ----------------------------------------------------------------------
+
+
+def _require_manage_concerns(actor: Any) -> None:
+    # One set for the deployment (like tags): any MANAGE_CONCERNS grant allows editing it.
+    if actor is not None and scope_for(actor, Perm.MANAGE_CONCERNS).is_empty:
+        raise PermissionDenied(_("You may not manage concern categories."))
+
+
+@transaction.atomic
+def category_save(
+    *,
+    actor: Any,
+    category: ConcernCategory | None = None,
+    code: str = "",
+    name: str,
+    description: str = "",
+    is_active: bool = True,
+    sort_key: int = 0,
+) -> ConcernCategory:
+    """Create a concern category (with *code*) or change one (its code stays: lists and
+    reports refer to it)."""
+    import re
+
+    _require_manage_concerns(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Enter the category's name.")})
+    if category is None:
+        code = code.strip().lower()
+        if not re.match(r"^[a-z0-9_-]{1,32}$", code):
+            raise ValidationError({"code": _("Use lower-case letters, digits, - and _ only.")})
+        if ConcernCategory.objects.filter(code=code).exists():
+            raise ValidationError({"code": _("A category with this code already exists.")})
+        category = ConcernCategory(code=code)
+        action = AuditAction.CREATE
+    else:
+        category = ConcernCategory.objects.select_for_update().get(pk=category.pk)
+        action = AuditAction.CHANGE
+    category.name = name
+    category.description = description.strip()[:200]
+    category.is_active = is_active
+    category.sort_key = sort_key
+    category.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=category,
+        changes={"code": category.code, "name": name, "is_active": is_active},
+    )
+    return category
+
+
+# --- matching a received list ----------------------------------------------------------------
+
+#: Headers of the "where from" and "when" columns of city lists (folded like intake's).
+_ORIGIN_HEADERS = (
+    "来源地",
+    "来自",
+    "来源地区",
+    "出发地",
+    "途经地",
+    "从何地来",
+    "来返地",
+    "旅居地",
+    "风险地区",
+    "来源",
+)
+_WHEN_HEADERS = (
+    "抵达时间",
+    "到达时间",
+    "抵达日期",
+    "到达日期",
+    "返回时间",
+    "返回日期",
+    "来返时间",
+    "来返日期",
+    "入境时间",
+    "入境日期",
+    "时间",
+    "日期",
+)
+
+
+@dataclass
+class ListRow:
+    """One row of a received list, cleaned; plaintext only in memory, never stored."""
+
+    row: int
+    cells: tuple[str, ...]
+    name: str = ""
+    id_number: str = ""
+    id_bidx: str = ""
+    id_masked: str = ""
+    phone: str = ""
+    phone_masked: str = ""
+    origin: str = ""
+    arrived: str = ""
+    problem: str = ""
+    result: str = ""
+    person_id: int | None = None
+    score: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class MatchResult:
+    """What matching a list did (or, for a repeat of the same file, had done)."""
+
+    watch_list: WatchList
+    counts: dict[str, int]
+    report_file: Path | None
+    repeated: bool = False
+
+
+def _list_columns(headers: list[str]) -> dict[str, int]:
+    from linli.intake.mapping import fold_header, suggest_mapping
+
+    fields = {
+        f: i
+        for f, i in suggest_mapping(headers).fields.items()
+        if f in ("name", "national_id", "phone")
+    }
+    folded = [fold_header(h) for h in headers]
+    for field_name, words in (("origin", _ORIGIN_HEADERS), ("arrived", _WHEN_HEADERS)):
+        for word in words:
+            hit = next((i for i, h in enumerate(folded) if word in h), None)
+            if hit is not None and hit not in fields.values():
+                fields[field_name] = hit
+                break
+    return fields
+
+
+def _clean_rows(table: Table, columns: dict[str, int]) -> list[ListRow]:
+    """Normalise every row and compute the blind indexes for the exact pass."""
+    from linli.core.crypto import blind_index
+    from linli.core.identity import mask_national_id, mask_phone
+    from linli.intake.normalise import clean_name, clean_text, normalise_national_id
+    from linli.intake.normalise import normalise_phone as clean_phone
+
+    out = []
+    for r in table.rows:
+        cells = r.cells
+
+        def cell(f: str, cells: tuple[str, ...] = cells) -> str:
+            i = columns.get(f)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        row = ListRow(row=r.number, cells=cells)
+        row.name = clean_name(cell("name"))
+        row.origin = clean_text(cell("origin"))[:200]
+        row.arrived = clean_text(cell("arrived"))[:64]
+        raw_id = cell("national_id").strip()
+        if raw_id:
+            checked = normalise_national_id(raw_id)
+            if checked.value is not None:
+                row.id_number = checked.value.number
+                row.id_bidx = blind_index("national_id", row.id_number)
+                row.id_masked = mask_national_id(row.id_number)
+            else:
+                # Kept for the engine (swapped or mistyped digits), masked as typed.
+                row.id_number = unicodedata.normalize("NFKC", raw_id).replace(" ", "").upper()
+                row.id_masked = (row.id_number[:4] + "*" * 4 + row.id_number[-4:])[:18]
+        raw_phone = cell("phone").strip()
+        if raw_phone:
+            phone = clean_phone(raw_phone)
+            if phone.value is not None:
+                row.phone = phone.value
+                row.phone_masked = mask_phone(phone.value)
+        if not row.name and not row.id_number and not row.phone:
+            row.problem = "empty"
+        out.append(row)
+    return out
+
+
+def _check_list_area(actor: Any, area: Area) -> None:
+    _require(actor, Perm.MATCH_LISTS, area)
+
+
+def watch_list_match(
+    *,
+    actor: Any,
+    path: str | Path,
+    list_name: str,
+    area: Area,
+    category: ConcernCategory | None = None,
+) -> MatchResult:
+    """Match a received list (ID, name, phone, where from, when) against the living persons
+    of *area*.
+
+    Exact pass: the blind index of each valid ID is looked up among the area's persons in one
+    query. The rest go through the engine against the register persons that share a blocking
+    value with them (birth date, ID tail, phone, name). Each hit (exact or probable) gets a
+    flag of *category* assigned to the person's grid; rows not found are listed in a report
+    file. Matching the same file under the same name into the same area again changes nothing.
+    """
+    from linli.intake.readers import read_table
+
+    _check_list_area(actor, area)
+    list_name = list_name.strip()[:100]
+    if not list_name:
+        raise ValidationError({"list_name": _("Give the list a name.")})
+    path = Path(path)
+    table = read_table(path, filename=path.name)
+    with path.open("rb") as fh:
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    previous = WatchList.objects.filter(area=area, name=list_name, file_sha256=sha).first()
+    if previous is not None:
+        report = Path(previous.report_file) if previous.report_file else None
+        return MatchResult(previous, dict(previous.counts), report, repeated=True)
+    columns = _list_columns(table.headers)
+    if "name" not in columns or not ({"national_id", "phone"} & columns.keys()):
+        raise IntakeError(
+            "list_columns",
+            _(
+                "The list needs a name column (姓名) and an ID (身份证号) or phone (联系电话) "
+                "column; check the header row."
+            ),
+        )
+    rows = _clean_rows(table, columns)
+    _match_rows(rows, area)
+    counts = {
+        "rows": len(rows),
+        "exact": sum(r.result == EntryResult.EXACT for r in rows),
+        "probable": sum(r.result == EntryResult.PROBABLE for r in rows),
+        "not_found": sum(r.result == EntryResult.NOT_FOUND for r in rows),
+        "rejected": sum(r.result == EntryResult.REJECTED for r in rows),
+    }
+    with transaction.atomic():
+        watch_list = WatchList.objects.create(
+            name=list_name,
+            area=area,
+            category=category,
+            file_name=path.name[:255],
+            file_sha256=sha,
+            counts=counts,
+            created_by=_user(actor),
+        )
+        _store_rows(watch_list, rows, category, actor)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=watch_list,
+            area=area,
+            changes={"counts": counts, "category": category.code if category else ""},
+        )
+    report_file = None
+    missing = [r for r in rows if r.result in (EntryResult.NOT_FOUND, EntryResult.REJECTED)]
+    if missing:
+        report_file = Path(settings.VAR_DIR) / "linkage" / f"list-{watch_list.pk}-not-found.csv"
+        _write_report(report_file, table.headers, missing)
+        WatchList.objects.filter(pk=watch_list.pk).update(report_file=str(report_file))
+        watch_list.report_file = str(report_file)
+    return MatchResult(watch_list, counts, report_file)
+
+
+def _match_rows(rows: list[ListRow], area: Area) -> None:
+    """Set each row's result: exact by blind index, else probable by the engine, else not
+    found."""
+    persons = Person.objects.filter(grid__path__startswith=area.path, status=PersonStatus.LIVING)
+    wanted = {r.id_bidx for r in rows if r.id_bidx and not r.problem}
+    by_bidx: dict[str, int] = {}
+    if wanted:
+        # One pass over the area's indexed IDs: faster than a million IN-lookups.
+        for bidx, pk in (
+            persons.filter(id_bidx__isnull=False)
+            .values_list("id_bidx", "pk")
+            .iterator(chunk_size=20_000)
+        ):
+            if bidx in wanted:
+                by_bidx[bidx] = pk
+    rest = []
+    for r in rows:
+        if r.problem:
+            r.result = EntryResult.REJECTED
+        elif r.id_bidx in by_bidx:
+            r.result, r.person_id, r.score, r.reasons = (
+                EntryResult.EXACT,
+                by_bidx[r.id_bidx],
+                1.0,
+                ("id_exact",),
+            )
+        else:
+            r.result = EntryResult.NOT_FOUND
+            rest.append(r)
+    if rest:
+        _fuzzy(rest, persons)
+
+
+def _fuzzy(rows: list[ListRow], persons: Any) -> None:
+    """The engine, against the register persons sharing a birth date, ID tail, phone or name
+    with one of the rows (fetched in chunks; never the whole register)."""
+    from django.db.models import Q
+
+    from linli.core.crypto import blind_index
+    from linli.linkage import engine
+    from linli.linkage.keys import id_birth_date
+
+    births, tails, phones, names = set(), set(), set(), set()
+    for r in rows:
+        if r.id_number:
+            b = id_birth_date(r.id_number)
+            if b is not None:
+                births.add(b)
+            tails.add(r.id_number[-4:])
+        if r.phone:
+            phones.add(blind_index("phone", r.phone))
+        if r.name:
+            names.add(r.name)
+    pks: set[int] = set()
+    for field_name, values in (
+        ("birth_date", births),
+        ("id_tail", tails),
+        ("phone_bidx", phones),
+        ("name", names),
+    ):
+        ordered = sorted(values, key=str)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            pks.update(
+                persons.filter(Q(**{f"{field_name}__in": chunk})).values_list("pk", flat=True)
+            )
+    if not pks:
+        return
+    register = []
+    ordered_pks = sorted(pks)
+    for i in range(0, len(ordered_pks), 900):
+        register += _register_records(Person.objects.filter(pk__in=ordered_pks[i : i + 900]))
+    left = [
+        engine.LinkRecord(key=str(r.row), name=r.name, id_number=r.id_number, phone=r.phone)
+        for r in rows
+    ]
+    links = engine.link(
+        left,
+        register,
+        blind_index=lambda v: blind_index("national_id", v),
+        phone_blind_index=lambda v: blind_index("phone", v),
+    )
+    best: dict[str, Any] = {}
+    for lk in links:
+        if lk.left not in best or lk.score > best[lk.left].score:
+            best[lk.left] = lk
+    for r in rows:
+        hit = best.get(str(r.row))
+        if hit is not None:
+            r.result, r.person_id, r.score, r.reasons = (
+                EntryResult.PROBABLE,
+                int(hit.right),
+                round(hit.score, 4),
+                tuple(hit.reasons),
+            )
+
+
+def _store_rows(
+    watch_list: WatchList, rows: list[ListRow], category: ConcernCategory | None, actor: Any
+) -> None:
+    from linli.linkage.models import WatchListEntry
+
+    for i in range(0, len(rows), 5000):
+        batch = rows[i : i + 5000]
+        WatchListEntry.objects.bulk_create(
+            [
+                WatchListEntry(
+                    watch_list=watch_list,
+                    row=r.row,
+                    name=r.name[:64],
+                    id_masked=r.id_masked,
+                    phone_masked=r.phone_masked,
+                    origin=r.origin,
+                    arrived=r.arrived,
+                    result=r.result,
+                    person_id=r.person_id,
+                    score=r.score,
+                    reasons=list(r.reasons),
+                )
+                for r in batch
+            ]
+        )
+    if category is None:
+        return
+    hits = {
+        e.row: e
+        for e in WatchListEntry.objects.filter(
+            watch_list=watch_list, result__in=(EntryResult.EXACT, EntryResult.PROBABLE)
+        )
+    }
+    grids = dict(
+        Person.objects.filter(pk__in={e.person_id for e in hits.values()}).values_list(
+            "pk", "grid_id"
+        )
+    )
+    seen: set[int] = set()
+    flags = []
+    with _shared_language():
+        for entry in hits.values():
+            if entry.person_id is None or entry.person_id in seen:
+                continue
+            seen.add(entry.person_id)
+            where = "，".join(x for x in (entry.origin, entry.arrived) if x)
+            if entry.result == EntryResult.EXACT:
+                reason = _("On the list %(list)s (row %(row)d)") % {
+                    "list": watch_list.name,
+                    "row": entry.row,
+                }
+            else:
+                reason = _("Probably on the list %(list)s (row %(row)d): check who it is") % {
+                    "list": watch_list.name,
+                    "row": entry.row,
+                }
+            flags.append(
+                ConcernFlag(
+                    person_id=entry.person_id,
+                    category=category,
+                    reason=(f"{reason}；{where}" if where else reason)[:300],
+                    watch_list=watch_list,
+                    entry=entry,
+                    grid_id=grids[entry.person_id],
+                )
+            )
+    created = ConcernFlag.objects.bulk_create(flags, batch_size=2000)
+    FlagEvent.objects.bulk_create(
+        [FlagEvent(flag=f, kind="raised", actor=_user(actor)) for f in created], batch_size=2000
+    )
+
+
+#: Header of the result column added to the not-found report.
+RESULT_HEADER = "结果"
+
+
+def _write_report(path: Path, headers: list[str], rows: list[ListRow]) -> None:
+    """Rows not found in the register (and unreadable ones) as CSV for Excel (UTF-8 with BOM):
+    the original cells plus a 结果 column, every cell escaped against formula injection."""
+    import csv
+
+    from linli.intake.services import escape_cell
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width = len(headers)
+    with _shared_language(), path.open("w", encoding="utf-8-sig", newline="") as fh:
+        labels: dict[str, str] = {
+            EntryResult.NOT_FOUND: _("Not in the register"),
+            EntryResult.REJECTED: _("Unreadable row: no name, ID or phone"),
+        }
+        writer = csv.writer(fh)
+        writer.writerow([escape_cell(h) for h in headers] + [RESULT_HEADER])
+        for r in rows:
+            cells = list(r.cells[:width]) + [""] * (width - len(r.cells))
+            writer.writerow([escape_cell(c) for c in cells] + [escape_cell(str(labels[r.result]))])
