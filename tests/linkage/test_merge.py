@@ -148,7 +148,7 @@ def test_undo_is_refused_after_a_later_change(world: World, duplicate: Person) -
     reg.person_update(
         actor=None, person=Person.objects.get(pk=duplicate.pk), data={"notes": "后来补充"}
     )
-    with pytest.raises(ValidationError, match="changed after the merge"):
+    with pytest.raises(ValidationError, match="无法自动撤销"):
         svc.person_unmerge(actor=None, merge=merge)
     assert PersonMerge.objects.get(pk=merge.pk).undone_at is None
 
@@ -159,5 +159,5 @@ def test_merge_needs_a_reason_and_two_live_records(world: World, duplicate: Pers
     with pytest.raises(ValidationError):
         svc.person_merge(actor=None, keep=duplicate, absorb=duplicate, reason="x")
     svc.person_merge(actor=None, keep=duplicate, absorb=world.a.householder, reason="x")
-    with pytest.raises(ValidationError, match="already merged"):
+    with pytest.raises(ValidationError, match="已并入其他记录"):
         svc.person_merge(actor=None, keep=world.a.member, absorb=world.a.householder, reason="x")
