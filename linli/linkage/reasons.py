@@ -65,6 +65,7 @@ def reason_labels(codes: list[str] | tuple[str, ...]) -> list[dict[str, object]]
         {"code": c, "label": REASON_LABELS.get(c, c), "against": c in AGAINST} for c in codes if c
     ]
 
+
 #: Labels of the register choices this app added (PersonStatus.MERGED, EventKind.MERGED and
 #: UNMERGED) and of its permissions: the same msgids, so this app's catalogue carries them.
 REGISTER_LABELS: dict[str, Promise] = {
