@@ -101,6 +101,8 @@ EXEMPT = {
     "linkage:category_list": "deployment configuration",
     "linkage:category_create": "deployment configuration",
     "linkage:category_edit": "deployment configuration",
+    # Starts a background search over the user's own scope; no object id (tests/linkage).
+    "linkage:review_refresh": "acts on the user's own scope; tested in tests/linkage",
 }
 
 

@@ -8,6 +8,7 @@ app_name = "linkage"
 
 urlpatterns = [
     path("review/", views.review, name="review"),
+    path("review/refresh/", views.review_refresh, name="review_refresh"),
     path("review/<int:pk>/merge/", views.candidate_merge, name="candidate_merge"),
     path("review/<int:pk>/keep-apart/", views.candidate_keep_apart, name="candidate_keep_apart"),
     path("review/<int:pk>/undo/", views.candidate_undo, name="candidate_undo"),

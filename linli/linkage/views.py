@@ -7,6 +7,7 @@ the user's scope are absent from the selectors' querysets, so they answer 404.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, cast
 
@@ -104,6 +105,26 @@ def review(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "linkage/review.html", {"page": page, "rows": rows, "decided": decided})
+
+
+@require_POST
+@perm_required(Perm.REVIEW_DUPLICATES)
+def review_refresh(request: HttpRequest) -> HttpResponse:
+    """Look for new duplicates in the user's whole scope, in the background."""
+    from django.db import transaction
+
+    from linli.areas.models import Area
+    from linli.core.scoping import scope_for
+    from linli.linkage.tasks import find_candidates
+
+    paths = scope_for(request.user, Perm.REVIEW_DUPLICATES).paths
+    for area_id in Area.objects.filter(path__in=paths).values_list("pk", flat=True):
+        transaction.on_commit(functools.partial(find_candidates, area_id))
+    messages.info(
+        request,
+        _("Looking for duplicates in the background; new pairs appear here in a few minutes."),
+    )
+    return redirect("linkage:review")
 
 
 def _candidate(request: HttpRequest, pk: int, *, decided: bool) -> MergeCandidate:

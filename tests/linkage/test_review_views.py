@@ -105,3 +105,20 @@ def test_illegal_transitions_are_refused(world: World, dups: dict[str, Any]) -> 
     c = _client(world.a.worker)
     open_pair = dups["pair_ab"]
     assert c.post(reverse("linkage:candidate_undo", args=[open_pair.pk])).status_code == 404
+
+
+def test_look_again_searches_the_workers_own_grid(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The button runs the background search over the worker's scope only (huey is
+    immediate in tests): a duplicate in grid A is queued, one in grid B is not."""
+    from linli.register import services as reg
+
+    reg.person_create(actor=None, name="张建国", phone=world.a.householder_phone, grid=world.a.grid)
+    reg.person_create(actor=None, name="李建国", phone=world.b.householder_phone, grid=world.b.grid)
+    c = _client(world.a.worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(reverse("linkage:review_refresh"))
+    assert r.status_code == 302
+    pairs = list(MergeCandidate.objects.values_list("left_grid_id", "right_grid_id"))
+    assert pairs == [(world.a.grid.pk, world.a.grid.pk)]
