@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +46,9 @@ PRIOR_LOG2 = -16.0
 # Blocks bigger than this many pairs are skipped (a name like 张伟 in one birth year of a
 # million people); the other keys of the same records still bring true pairs together.
 MAX_BLOCK_PAIRS = 2_500
+# The smallest u given to an exact name (a name seen once in a small set is not proof).
+NAME_U_FLOOR = 2e-5
+NAME_U_PSEUDO = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,20 +89,21 @@ _LEVELS: dict[str, tuple[str, float, float]] = {
     "id_one_digit": ("id_one_digit", 0.02, 1e-6),
     "id_tail": ("id_tail", 0.70, 1e-4),
     "id_tail_full": ("id_tail", 0.01, 1e-4),
-    "id_differs": ("id_differs", 0.003, 0.999),
+    "id_differs": ("id_differs", 0.0005, 0.999),
     "id_differs_weak": ("id_differs", 0.20, 0.999),
     # name
     "name_exact": ("name_exact", 0.80, 3e-4),
     "name_pinyin": ("name_pinyin", 0.05, 3e-4),
     "name_homophone": ("name_homophone", 0.06, 3e-4),
     "name_near": ("name_near_pinyin", 0.03, 1e-3),
-    "name_similar": ("name_similar", 0.06, 4e-3),
+    "name_similar": ("name_similar", 0.06, 1e-2),
     "name_similar_short": ("name_similar", 0.02, 2e-2),
-    "name_differs": ("name_differs", 0.01, 0.97),
+    "name_differs": ("name_differs", 0.005, 0.97),
     # birth date
     "birth_exact": ("birth_exact", 0.88, 4e-5),
     "birth_swapped": ("birth_swapped", 0.03, 4e-5),
-    "birth_differs": ("birth_differs", 0.08, 0.9999),
+    "birth_close": ("birth_close", 0.03, 1.2e-3),
+    "birth_differs": ("birth_differs", 0.02, 0.9999),
     # phone
     "phone_exact": ("phone_exact", 0.60, 1e-4),
     "phone_one_digit": ("phone_one_digit", 0.03, 1e-5),
@@ -111,6 +115,8 @@ _LEVELS: dict[str, tuple[str, float, float]] = {
     "sex_differs": ("sex_differs", 0.02, 0.5),
     # address
     "address_same": ("address_same", 0.50, 1e-3),
+    # Beside the same phone an address says little more: strangers sharing a phone are family.
+    "address_same_household": ("address_same", 0.60, 0.3),
     "address_similar": ("address_similar", 0.20, 1e-2),
     "address_differs": ("address_differs", 0.30, 0.99),
 }
@@ -131,6 +137,7 @@ REASONS: tuple[str, ...] = (
     "name_differs",
     "birth_exact",
     "birth_swapped",
+    "birth_close",
     "birth_differs",
     "birth_from_id",
     "phone_exact",
@@ -178,6 +185,7 @@ class Prepared:
     sex: str
     address: str
     address_numbers: tuple[str, ...]
+    name_u: float = 0.0  # share of all records with this name, when the caller counted them
 
 
 def prepare(
@@ -285,6 +293,9 @@ def _compare_birth(a: Prepared, b: Prepared) -> str | None:
         return "birth_exact"
     if K.birth_swapped(a.birth, b.birth):
         return "birth_swapped"
+    x, y = f"{a.birth:%Y%m%d}", f"{b.birth:%Y%m%d}"
+    if K.one_digit_off(x, y) or K.adjacent_swap(x, y):
+        return "birth_close"
     return "birth_differs"
 
 
@@ -352,18 +363,25 @@ def compare_prepared(
     if a.sex and b.sex:
         levels.append("sex_same" if a.sex == b.sex else "sex_differs")
     address_level = _compare_address(a, b)
+    if address_level == "address_same" and "phone_exact" in levels:
+        address_level = "address_same_household"
     if address_level is not None:
         levels.append(address_level)
 
     reasons = [REASON[lv] for lv in levels if REASON[lv]]
     if (a.birth_from_id or b.birth_from_id) and any(
-        lv in ("birth_exact", "birth_swapped", "birth_differs") for lv in levels
+        lv in ("birth_exact", "birth_swapped", "birth_close", "birth_differs") for lv in levels
     ):
         reasons.append("birth_from_id")
     if id_level == "id_exact":
         level, score = "match", 1.0
     else:
-        score = _score(sum(WEIGHTS[lv] for lv in levels))
+        weight = sum(WEIGHTS[lv] for lv in levels)
+        if "name_exact" in levels and (a.name_u or b.name_u):
+            # Term frequency: 王伟 shared by two records says less than 欧阳翠珊 does.
+            u = max(a.name_u, b.name_u, NAME_U_FLOOR)
+            weight += math.log2(_LEVELS["name_exact"][1] / u) - WEIGHTS["name_exact"]
+        score = _score(weight)
         if score >= match_threshold and not _SUPPORT.intersection(levels):
             level = "probable"
         elif score >= match_threshold:
@@ -424,6 +442,7 @@ def blocking_keys(p: Prepared) -> list[str]:
         names = _near_name_keys(p.name)
         surnames = {n.split(" ", 1)[0] for n in names}
         joined = {n.replace(" ", "") for n in names}
+        out.extend(f"N{n}" for n in joined)
         if p.birth is not None:
             out.extend(f"n{n}{p.birth.year}" for n in joined)
             bkey = K.birth_block_key(p.birth)
@@ -493,6 +512,18 @@ def candidate_pairs_within(
 # ---------------------------------------------------------------- the two entry points
 
 
+def _count_names(prepared: Sequence[Prepared]) -> None:
+    """Set each record's ``name_u``: the share of the records that carry its name."""
+    # Smoothed towards the default u as if NAME_U_PSEUDO more records had been seen, so a name
+    # seen once among ten records is not taken as a one-in-ten name.
+    counts = Counter(p.name for p in prepared if p.name)
+    u0 = _LEVELS["name_exact"][2]
+    denominator = len(prepared) + NAME_U_PSEUDO
+    for p in prepared:
+        if p.name:
+            p.name_u = (counts[p.name] + u0 * NAME_U_PSEUDO) / denominator
+
+
 def link(
     left: Iterable[LinkRecord],
     right: Iterable[LinkRecord],
@@ -510,6 +541,7 @@ def link(
     """
     lp = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in left]
     rp = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in right]
+    _count_names([*lp, *rp])
     links = []
     for i, j in candidate_pairs(lp, rp, max_block_pairs=max_block_pairs):
         found = compare_prepared(
@@ -532,6 +564,7 @@ def dedupe(
 ) -> list[Link]:
     """Pairs within one set that are the same person; in each, ``left`` < ``right``."""
     ps = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in records]
+    _count_names(ps)
     links = []
     for i, j in candidate_pairs_within(ps, max_block_pairs=max_block_pairs):
         a, b = (ps[i], ps[j]) if ps[i].key < ps[j].key else (ps[j], ps[i])

@@ -225,6 +225,8 @@ def test_dedupe_orders_keys_within_each_pair() -> None:
 
 def test_blocking_never_compares_records_without_a_shared_key() -> None:
     ps = [E.prepare(r) for r in (*LEFT, *RIGHT)]
-    assert E.blocking_keys(ps[2]) == ["nzanwei2001", "b20010102zan"]
+    assert E.blocking_keys(ps[2]) == ["Nzanwei", "nzanwei2001", "b20010102zan"]
+    # 张伟 and 张薇 share a block (same pinyin) but are compared and found apart.
     pairs = E.candidate_pairs(ps[:3], ps[3:])
-    assert pairs == {(0, 0), (1, 1)}
+    assert pairs == {(0, 0), (1, 1), (2, 2)}
+    assert E.compare_prepared(ps[2], ps[5]) is None
