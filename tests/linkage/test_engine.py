@@ -213,9 +213,12 @@ def test_link_is_symmetric() -> None:
 
 
 def test_link_thresholds() -> None:
-    assert link(LEFT, RIGHT, probable_threshold=0.99999, match_threshold=0.99999) == [
-        lk for lk in link(LEFT, RIGHT) if lk.score == 1.0
-    ]
+    default = link(LEFT, RIGHT, blind_index=bidx)
+    assert [lk.score for lk in default] == [1.0, 0.9999]
+    # Only an exact valid ID reaches 1.0.
+    assert link(LEFT, RIGHT, blind_index=bidx, probable_threshold=1.0) == default[:1]
+    # A pair between the thresholds is probable.
+    assert [lk.level for lk in link(LEFT, RIGHT, match_threshold=1.0)] == ["probable"] * 2
 
 
 def test_dedupe_orders_keys_within_each_pair() -> None:
@@ -226,7 +229,10 @@ def test_dedupe_orders_keys_within_each_pair() -> None:
 def test_blocking_never_compares_records_without_a_shared_key() -> None:
     ps = [E.prepare(r) for r in (*LEFT, *RIGHT)]
     assert E.blocking_keys(ps[2]) == ["Nzanwei", "nzanwei2001", "b20010102zan"]
-    # 张伟 and 张薇 share a block (same pinyin) but are compared and found apart.
-    pairs = E.candidate_pairs(ps[:3], ps[3:])
-    assert pairs == {(0, 0), (1, 1), (2, 2)}
-    assert E.compare_prepared(ps[2], ps[5]) is None
+    # 张伟 and 张薇 share the name-alone block (same pinyin) but both have a birth date (in
+    # different years), so they are not compared.
+    assert E.candidate_pairs(ps[:3], ps[3:]) == {(0, 0), (1, 1)}
+    # Without a birth date the name alone brings them together; they are then told apart.
+    undated = E.prepare(rec("L4", name="张伟", sex="M"))
+    assert E.candidate_pairs([undated], ps[3:]) == {(0, 2)}
+    assert E.compare_prepared(undated, ps[5]) is None
