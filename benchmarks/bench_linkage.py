@@ -360,7 +360,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/linli-bench-linkage"))
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-linkage")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "DATA", "OUT"), help="internal")
     parser.add_argument("--fit", type=int, metavar="N", help="print m/u measured on N people")
     args = parser.parse_args()
@@ -372,9 +372,8 @@ def main() -> None:
         return
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    machine = f"{platform.platform()}, {os.cpu_count()} cores"
+    print(f"machine: {machine}, Python {platform.python_version()}")
     results: list[dict[str, Any]] = []
     for n in args.sizes:
         data = args.workdir / f"roster-{n}-{args.seed}.pickle"
