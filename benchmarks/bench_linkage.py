@@ -362,6 +362,9 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-linkage")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "DATA", "OUT"), help="internal")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use earlier results of the same engine, N and seed"
+    )
     parser.add_argument("--fit", type=int, metavar="N", help="print m/u measured on N people")
     args = parser.parse_args()
     if args.fit:
@@ -381,10 +384,11 @@ def main() -> None:
             generate(n, seed=args.seed).dump(data)
         roster = Roster.load(data)
         for engine in args.engines:
-            out = args.workdir / f"result-{engine}-{n}.pickle"
-            subprocess.run(
-                [sys.executable, __file__, "--child", engine, str(data), str(out)], check=True
-            )
+            out = args.workdir / f"result-{engine}-{n}-{args.seed}.pickle"
+            if not (args.reuse and out.exists()):
+                subprocess.run(
+                    [sys.executable, __file__, "--child", engine, str(data), str(out)], check=True
+                )
             with out.open("rb") as fh:
                 res = pickle.load(fh)  # noqa: S301 (written by the child above)
             found = res["pairs"]

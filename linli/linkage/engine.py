@@ -120,6 +120,7 @@ _LEVELS: dict[str, tuple[str, float, float]] = {
     # Beside the same phone an address says little more: strangers sharing a phone are family.
     "address_same_household": ("address_same", 0.85, 0.3),
     "address_similar": ("address_similar", 0.01, 3e-4),
+    "address_same_place": ("address_same_place", 0.10, 1e-2),  # same estate or street
     "address_differs": ("address_differs", 0.12, 0.9999),
 }
 WEIGHTS: dict[str, float] = {k: math.log2(m / u) for k, (_r, m, u) in _LEVELS.items()}
@@ -149,6 +150,7 @@ REASONS: tuple[str, ...] = (
     "sex_differs",
     "address_same",
     "address_similar",
+    "address_same_place",
     "address_differs",
 )
 # Without support from the name or the ID a pair is at most "probable" (twins share a birth
@@ -187,6 +189,7 @@ class Prepared:
     sex: str
     address: str
     address_numbers: tuple[str, ...]
+    address_place: str
     name_u: float = 0.0  # share of all records with this name, when the caller counted them
 
 
@@ -234,6 +237,7 @@ def prepare(
         sex=sex,
         address=address,
         address_numbers=K.address_numbers(record.address) if record.address else (),
+        address_place=K.address_place(address),
     )
 
 
@@ -329,6 +333,8 @@ def _compare_address(a: Prepared, b: Prepared) -> str | None:
         return "address_same"
     if Levenshtein.normalized_similarity(a.address, b.address) >= 0.8:
         return "address_similar"
+    if a.address_place and a.address_place == b.address_place:
+        return "address_same_place"
     return "address_differs"
 
 
@@ -434,7 +440,8 @@ def blocking_keys(p: Prepared) -> list[str]:
     ``i``/``I`` ID blind index / plaintext, ``p``/``P`` phone blind index / plaintext,
     ``N`` near-pinyin name alone (pairs only where a birth date is missing, see
     :func:`candidate_pairs`), ``n`` near-pinyin name + birth year, ``b`` birth date (day/month
-    swap-proof) + near-pinyin surname, ``t`` ID tail + surname, ``q`` phone tail + surname,
+    swap-proof) + near-pinyin surname, ``m`` name + month and day (a mistyped year),
+    ``t`` ID tail + surname, ``q`` phone tail + surname,
     ``a`` near-pinyin name + digits of the address.
     """
     out: list[str] = []
@@ -454,6 +461,8 @@ def blocking_keys(p: Prepared) -> list[str]:
             out.extend(["n" + n + year for n in joined])
             bkey = "b" + K.birth_block_key(p.birth)
             out.extend([bkey + s for s in surnames])
+            monthday = f"{p.birth.month:02d}{p.birth.day:02d}"
+            out.extend(["m" + n + monthday for n in joined])
         if p.id_tail:
             out.extend(["t" + p.id_tail + s for s in surnames])
         if p.phone_tail:

@@ -260,10 +260,18 @@ def birth_block_key(d: dt.date) -> str:
 
 
 def normalise_address(value: str) -> str:
-    """NFKC, no spaces or punctuation; 栋/幢/号楼 written as 号楼, 室 dropped."""
+    """NFKC, no spaces or punctuation; 幢/号楼 written as 栋, 室 dropped."""
     s = _ADDRESS_DROP.sub("", fold(value))
     s = s.replace("幢", "栋").replace("号楼", "栋").replace("楼栋", "栋").replace("室", "")
     return s
+
+
+def address_place(normalised: str) -> str:
+    """The place an address names before its numbers: 金桥苑30栋1单元301 → 金桥苑.
+
+    "" when the address starts with a number (3-2-301).
+    """
+    return re.split(r"\d", normalised, maxsplit=1)[0]
 
 
 def address_numbers(value: str) -> tuple[str, ...]:

@@ -228,7 +228,7 @@ def test_dedupe_orders_keys_within_each_pair() -> None:
 
 def test_blocking_never_compares_records_without_a_shared_key() -> None:
     ps = [E.prepare(r) for r in (*LEFT, *RIGHT)]
-    assert E.blocking_keys(ps[2]) == ["Nzanwei", "nzanwei2001", "b20010102zan"]
+    assert E.blocking_keys(ps[2]) == ["Nzanwei", "nzanwei2001", "b20010102zan", "mzanwei0102"]
     # 张伟 and 张薇 share the name-alone block (same pinyin) but both have a birth date (in
     # different years), so they are not compared.
     assert E.candidate_pairs(ps[:3], ps[3:]) == {(0, 0), (1, 1)}
