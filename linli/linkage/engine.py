@@ -27,8 +27,9 @@ can see why two records were put together.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -40,12 +41,16 @@ BlindIndex = Callable[[str], str]
 
 MATCH_THRESHOLD = 0.95
 PROBABLE_THRESHOLD = 0.5
-# Prior log2-odds that two records compared at random are the same person (about 1 in 65,000):
-# the order of a community list against a district register. It shifts every score equally.
+# Prior log2-odds that two records compared at random are the same person, for compare() on
+# its own (about 1 in 65,000: a community list against a district register); link() and
+# dedupe() derive it from the sizes of the sets (size_prior). It shifts every score equally.
 PRIOR_LOG2 = -16.0
 # Blocks bigger than this many pairs are skipped (a name like 张伟 in one birth year of a
 # million people); the other keys of the same records still bring true pairs together.
 MAX_BLOCK_PAIRS = 2_500
+# The smallest u given to an exact name (a name seen once in a small set is not proof).
+NAME_U_FLOOR = 2e-5
+NAME_U_PSEUDO = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,39 +85,43 @@ class Link:
 # among strangers). Values fixed from the synthetic roster and the literature (decision 0019).
 _LEVELS: dict[str, tuple[str, float, float]] = {
     # national ID
-    "id_exact": ("id_exact", 0.95, 1e-9),
+    "id_exact": ("id_exact", 0.94, 1e-9),
     "id_exact_invalid": ("id_exact", 0.30, 1e-7),
-    "id_transposed": ("id_transposed", 0.02, 1e-7),
-    "id_one_digit": ("id_one_digit", 0.02, 1e-6),
-    "id_tail": ("id_tail", 0.70, 1e-4),
-    "id_tail_full": ("id_tail", 0.01, 1e-4),
-    "id_differs": ("id_differs", 0.003, 0.999),
-    "id_differs_weak": ("id_differs", 0.20, 0.999),
-    # name
-    "name_exact": ("name_exact", 0.80, 3e-4),
+    "id_transposed": ("id_transposed", 0.03, 1e-8),
+    "id_one_digit": ("id_one_digit", 0.03, 1e-8),
+    "id_tail": ("id_tail", 0.70, 1e-4),  # beside a mistyped (invalid) ID
+    "id_tail_full": ("id_tail", 0.97, 1e-4),  # two valid IDs we cannot compare in full
+    "id_differs": ("id_differs", 5e-4, 0.999),
+    "id_differs_weak": ("id_differs", 0.01, 0.06),
+    # name (name_exact's u is replaced by the name's frequency in link() and dedupe())
+    "name_exact": ("name_exact", 0.85, 1e-4),
     "name_pinyin": ("name_pinyin", 0.05, 3e-4),
-    "name_homophone": ("name_homophone", 0.06, 3e-4),
-    "name_near": ("name_near_pinyin", 0.03, 1e-3),
-    "name_similar": ("name_similar", 0.06, 4e-3),
-    "name_similar_short": ("name_similar", 0.02, 2e-2),
-    "name_differs": ("name_differs", 0.01, 0.97),
+    "name_homophone": ("name_homophone", 0.08, 4e-5),
+    "name_near": ("name_near_pinyin", 0.02, 4e-5),
+    "name_similar": ("name_similar", 0.04, 1e-3),
+    "name_similar_short": ("name_similar", 0.015, 5e-3),
+    "name_differs": ("name_differs", 5e-4, 0.99),
     # birth date
-    "birth_exact": ("birth_exact", 0.88, 4e-5),
-    "birth_swapped": ("birth_swapped", 0.03, 4e-5),
-    "birth_differs": ("birth_differs", 0.08, 0.9999),
+    "birth_exact": ("birth_exact", 0.95, 4e-5),
+    "birth_swapped": ("birth_swapped", 0.01, 1e-5),
+    "birth_close": ("birth_close", 0.04, 1e-3),
+    "birth_differs": ("birth_differs", 0.01, 0.999),
     # phone
-    "phone_exact": ("phone_exact", 0.60, 1e-4),
-    "phone_one_digit": ("phone_one_digit", 0.03, 1e-5),
-    "phone_tail_only": ("phone_tail", 0.60, 1e-4),
-    "phone_tail": ("phone_tail", 0.02, 1e-4),
-    "phone_changed": ("phone_changed", 0.30, 0.9999),
+    "phone_exact": ("phone_exact", 0.75, 5e-5),
+    "phone_one_digit": ("phone_one_digit", 0.03, 2e-6),
+    "phone_tail_only": ("phone_tail", 0.75, 1e-4),  # only the last four are known
+    "phone_tail": ("phone_tail", 0.005, 1e-4),  # the rest differs
+    "phone_changed": ("phone_changed", 0.21, 0.9999),
     # sex
-    "sex_same": ("", 0.98, 0.5),
-    "sex_differs": ("sex_differs", 0.02, 0.5),
+    "sex_same": ("", 0.99, 0.5),
+    "sex_differs": ("sex_differs", 0.01, 0.5),
     # address
-    "address_same": ("address_same", 0.50, 1e-3),
-    "address_similar": ("address_similar", 0.20, 1e-2),
-    "address_differs": ("address_differs", 0.30, 0.99),
+    "address_same": ("address_same", 0.85, 1.5e-4),
+    # Beside the same phone an address says little more: strangers sharing a phone are family.
+    "address_same_household": ("address_same", 0.85, 0.3),
+    "address_similar": ("address_similar", 0.01, 3e-4),
+    "address_same_place": ("address_same_place", 0.10, 1e-2),  # same estate or street
+    "address_differs": ("address_differs", 0.12, 0.9999),
 }
 WEIGHTS: dict[str, float] = {k: math.log2(m / u) for k, (_r, m, u) in _LEVELS.items()}
 REASON: dict[str, str] = {k: r for k, (r, _m, _u) in _LEVELS.items()}
@@ -131,6 +140,7 @@ REASONS: tuple[str, ...] = (
     "name_differs",
     "birth_exact",
     "birth_swapped",
+    "birth_close",
     "birth_differs",
     "birth_from_id",
     "phone_exact",
@@ -140,6 +150,7 @@ REASONS: tuple[str, ...] = (
     "sex_differs",
     "address_same",
     "address_similar",
+    "address_same_place",
     "address_differs",
 )
 # Without support from the name or the ID a pair is at most "probable" (twins share a birth
@@ -178,6 +189,8 @@ class Prepared:
     sex: str
     address: str
     address_numbers: tuple[str, ...]
+    address_place: str
+    name_u: float = 0.0  # share of all records with this name, when the caller counted them
 
 
 def prepare(
@@ -224,6 +237,7 @@ def prepare(
         sex=sex,
         address=address,
         address_numbers=K.address_numbers(record.address) if record.address else (),
+        address_place=K.address_place(address),
     )
 
 
@@ -285,6 +299,9 @@ def _compare_birth(a: Prepared, b: Prepared) -> str | None:
         return "birth_exact"
     if K.birth_swapped(a.birth, b.birth):
         return "birth_swapped"
+    x, y = f"{a.birth:%Y%m%d}", f"{b.birth:%Y%m%d}"
+    if K.one_digit_off(x, y) or K.adjacent_swap(x, y):
+        return "birth_close"
     return "birth_differs"
 
 
@@ -316,22 +333,18 @@ def _compare_address(a: Prepared, b: Prepared) -> str | None:
         return "address_same"
     if Levenshtein.normalized_similarity(a.address, b.address) >= 0.8:
         return "address_similar"
+    if a.address_place and a.address_place == b.address_place:
+        return "address_same_place"
     return "address_differs"
 
 
-def _score(weight: float) -> float:
-    total = max(-60.0, min(60.0, PRIOR_LOG2 + weight))
+def _score(weight: float, prior_log2: float = PRIOR_LOG2) -> float:
+    total = max(-50.0, min(50.0, prior_log2 + weight))  # stays below 1.0 in floats
     return 1.0 / (1.0 + 2.0 ** (-total))
 
 
-def compare_prepared(
-    a: Prepared,
-    b: Prepared,
-    *,
-    match_threshold: float = MATCH_THRESHOLD,
-    probable_threshold: float = PROBABLE_THRESHOLD,
-) -> Link | None:
-    """Compare two prepared records; a Link when the score reaches the probable threshold."""
+def comparison_levels(a: Prepared, b: Prepared) -> list[str]:
+    """The comparison level of each field both records have (keys of :data:`WEIGHTS`)."""
     levels: list[str] = []
     id_level = _compare_id(a, b)
     if id_level is not None:
@@ -352,26 +365,44 @@ def compare_prepared(
     if a.sex and b.sex:
         levels.append("sex_same" if a.sex == b.sex else "sex_differs")
     address_level = _compare_address(a, b)
+    if address_level == "address_same" and "phone_exact" in levels:
+        address_level = "address_same_household"
     if address_level is not None:
         levels.append(address_level)
+    return levels
 
+
+def compare_prepared(
+    a: Prepared,
+    b: Prepared,
+    *,
+    match_threshold: float = MATCH_THRESHOLD,
+    probable_threshold: float = PROBABLE_THRESHOLD,
+    prior_log2: float = PRIOR_LOG2,
+) -> Link | None:
+    """Compare two prepared records; a Link when the score reaches the probable threshold."""
+    levels = comparison_levels(a, b)
+    id_level = levels[0] if levels and levels[0].startswith("id_") else None
     reasons = [REASON[lv] for lv in levels if REASON[lv]]
     if (a.birth_from_id or b.birth_from_id) and any(
-        lv in ("birth_exact", "birth_swapped", "birth_differs") for lv in levels
+        lv in ("birth_exact", "birth_swapped", "birth_close", "birth_differs") for lv in levels
     ):
         reasons.append("birth_from_id")
     if id_level == "id_exact":
         level, score = "match", 1.0
     else:
-        score = _score(sum(WEIGHTS[lv] for lv in levels))
-        if score >= match_threshold and not _SUPPORT.intersection(levels):
-            level = "probable"
-        elif score >= match_threshold:
-            level = "match"
-        elif score >= probable_threshold:
-            level = "probable"
-        else:
+        weight = sum(WEIGHTS[lv] for lv in levels)
+        if "name_exact" in levels and (a.name_u or b.name_u):
+            # Term frequency: 王伟 shared by two records says less than 欧阳翠珊 does.
+            u = max(a.name_u, b.name_u, NAME_U_FLOOR)
+            weight += math.log2(_LEVELS["name_exact"][1] / u) - WEIGHTS["name_exact"]
+        score = _score(weight, prior_log2)
+        if score < probable_threshold:
             return None
+        if score >= match_threshold and _SUPPORT.intersection(levels):
+            level = "match"
+        else:
+            level = "probable"
         score = min(round(score, 4), 0.9999)  # 1.0 is kept for an exact valid ID
     left, right = (a.key, b.key)
     return Link(left=left, right=right, score=score, level=level, reasons=tuple(reasons))
@@ -407,9 +438,11 @@ def blocking_keys(p: Prepared) -> list[str]:
     """The blocks a record belongs to; two records are compared only when they share one.
 
     ``i``/``I`` ID blind index / plaintext, ``p``/``P`` phone blind index / plaintext,
-    ``n`` near-pinyin name + birth year, ``b`` birth date (day/month swap-proof) + near-pinyin
-    surname, ``t`` ID tail + surname, ``q`` phone tail + surname, ``a`` near-pinyin name +
-    digits of the address.
+    ``N`` near-pinyin name alone (pairs only where a birth date is missing, see
+    :func:`candidate_pairs`), ``n`` near-pinyin name + birth year, ``b`` birth date (day/month
+    swap-proof) + near-pinyin surname, ``m`` name + month and day (a mistyped year),
+    ``t`` ID tail + surname, ``q`` phone tail + surname,
+    ``a`` near-pinyin name + digits of the address.
     """
     out: list[str] = []
     if p.id_bidx:
@@ -421,35 +454,40 @@ def blocking_keys(p: Prepared) -> list[str]:
     if p.phone_plain:
         out.append("P" + p.phone_plain)
     if p.name:
-        names = _near_name_keys(p.name)
-        surnames = {n.split(" ", 1)[0] for n in names}
-        joined = {n.replace(" ", "") for n in names}
+        joined, surnames = _near_name_keys(p.name)
+        out.extend(["N" + n for n in joined])
         if p.birth is not None:
-            out.extend(f"n{n}{p.birth.year}" for n in joined)
-            bkey = K.birth_block_key(p.birth)
-            out.extend(f"b{bkey}{s}" for s in surnames)
+            year = str(p.birth.year)
+            out.extend(["n" + n + year for n in joined])
+            bkey = "b" + K.birth_block_key(p.birth)
+            out.extend([bkey + s for s in surnames])
+            monthday = f"{p.birth.month:02d}{p.birth.day:02d}"
+            out.extend(["m" + n + monthday for n in joined])
         if p.id_tail:
-            out.extend(f"t{p.id_tail}{s}" for s in surnames)
+            out.extend(["t" + p.id_tail + s for s in surnames])
         if p.phone_tail:
-            out.extend(f"q{p.phone_tail}{s}" for s in surnames)
+            out.extend(["q" + p.phone_tail + s for s in surnames])
         if p.address_numbers:
             digits = "-".join(p.address_numbers)
-            out.extend(f"a{n}{digits}" for n in joined)
+            out.extend(["a" + n + digits for n in joined])
     return out
 
 
-def _near_name_keys(name: str) -> set[str]:
-    """Near-pinyin forms of a name (syllables joined by one space after the surname).
+@functools.lru_cache(maxsize=262_144)
+def _near_name_keys(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Near-pinyin forms of a whole name and of its surname.
 
     The surname reading and, when different, the commonest reading of the first character
     (a worker who does not know 单 reads shan as a surname may have written 丹).
     """
     syllables = K.name_syllables(name)
     if not syllables:
-        return set()
+        return (), ()
     rest = "".join(K.near_syllable(s) for s in syllables[1:])
-    firsts = {K.near_syllable(syllables[0]), K.near_syllable(K.char_default_reading(name[0]))}
-    return {f"{f} {rest}" for f in firsts}
+    firsts = sorted(
+        {K.near_syllable(syllables[0]), K.near_syllable(K.char_default_reading(name[0]))}
+    )
+    return tuple(f + rest for f in firsts), tuple(firsts)
 
 
 def _blocks(prepared: Sequence[Prepared]) -> dict[str, list[int]]:
@@ -466,31 +504,72 @@ def candidate_pairs(
     *,
     max_block_pairs: int = MAX_BLOCK_PAIRS,
 ) -> set[tuple[int, int]]:
-    """Index pairs (left, right) that share at least one block."""
+    """Index pairs (left, right) that share at least one block.
+
+    The name-alone block (``N``) pairs only records of which at least one has no birth date:
+    two records with birth dates meet through the name + birth year block instead.
+    """
     lb, rb = _blocks(left), _blocks(right)
     pairs: set[tuple[int, int]] = set()
     for k, li in lb.items():
         ri = rb.get(k)
-        if not ri or len(li) * len(ri) > max_block_pairs:
+        if not ri:
             continue
-        pairs.update((i, j) for i in li for j in ri)
+        if k[0] == "N":
+            l0 = [i for i in li if left[i].birth is None]
+            r0 = [j for j in ri if right[j].birth is None]
+            if len(l0) * len(ri) + len(li) * len(r0) > max_block_pairs:
+                continue
+            pairs.update((i, j) for i in l0 for j in ri)
+            pairs.update((i, j) for i in li for j in r0)
+        elif len(li) * len(ri) <= max_block_pairs:
+            pairs.update((i, j) for i in li for j in ri)
     return pairs
 
 
 def candidate_pairs_within(
     records: Sequence[Prepared], *, max_block_pairs: int = MAX_BLOCK_PAIRS
 ) -> set[tuple[int, int]]:
-    """Index pairs (i < j) of one set that share at least one block."""
+    """Index pairs (i < j) of one set that share at least one block (``N``: as above)."""
     pairs: set[tuple[int, int]] = set()
-    for members in _blocks(records).values():
+    for k, members in _blocks(records).items():
         n = len(members)
-        if n < 2 or n * (n - 1) // 2 > max_block_pairs:
+        if n < 2:
             continue
-        pairs.update((members[x], members[y]) for x in range(n) for y in range(x + 1, n))
+        if k[0] == "N":
+            without = [i for i in members if records[i].birth is None]
+            if len(without) * n > max_block_pairs:
+                continue
+            pairs.update((min(i, j), max(i, j)) for i in without for j in members if i != j)
+        elif n * (n - 1) // 2 <= max_block_pairs:
+            pairs.update((members[x], members[y]) for x in range(n) for y in range(x + 1, n))
     return pairs
 
 
 # ---------------------------------------------------------------- the two entry points
+
+
+def size_prior(size: int) -> float:
+    """Prior log2-odds that a compared pair is the same person, for a set of *size* records.
+
+    A record of the smaller side has (at most) one partner among the larger side's *size*
+    records, so a pair drawn at random is the same person with probability about 1/size.
+    Bounded to [-24, -10]: below 1,000 records the prior stays that of 1,000 so that small
+    lists do not make weak evidence look strong.
+    """
+    return max(-24.0, min(-10.0, -math.log2(max(size, 1))))
+
+
+def _count_names(prepared: Sequence[Prepared]) -> None:
+    """Set each record's ``name_u``: the share of the records that carry its name."""
+    # Smoothed towards the default u as if NAME_U_PSEUDO more records had been seen, so a name
+    # seen once among ten records is not taken as a one-in-ten name.
+    counts = Counter(p.name for p in prepared if p.name)
+    u0 = _LEVELS["name_exact"][2]
+    denominator = len(prepared) + NAME_U_PSEUDO
+    for p in prepared:
+        if p.name:
+            p.name_u = (counts[p.name] + u0 * NAME_U_PSEUDO) / denominator
 
 
 def link(
@@ -502,18 +581,28 @@ def link(
     probable_threshold: float = PROBABLE_THRESHOLD,
     phone_blind_index: BlindIndex | None = None,
     max_block_pairs: int = MAX_BLOCK_PAIRS,
+    prior_log2: float | None = None,
 ) -> list[Link]:
     """Pairs (left record, right record) that are a match or a probable match.
+
+    ``prior_log2`` defaults to "each record of the smaller side has one partner on the larger
+    side": log2(1 / size of the larger side) (see :func:`size_prior`).
 
     Sorted by left key, then right key. A left record may link to several right records (the
     caller decides; e.g. the review queue shows them side by side).
     """
     lp = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in left]
     rp = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in right]
+    _count_names([*lp, *rp])
+    prior = size_prior(max(len(lp), len(rp))) if prior_log2 is None else prior_log2
     links = []
     for i, j in candidate_pairs(lp, rp, max_block_pairs=max_block_pairs):
         found = compare_prepared(
-            lp[i], rp[j], match_threshold=match_threshold, probable_threshold=probable_threshold
+            lp[i],
+            rp[j],
+            match_threshold=match_threshold,
+            probable_threshold=probable_threshold,
+            prior_log2=prior,
         )
         if found is not None:
             links.append(found)
@@ -529,14 +618,24 @@ def dedupe(
     probable_threshold: float = PROBABLE_THRESHOLD,
     phone_blind_index: BlindIndex | None = None,
     max_block_pairs: int = MAX_BLOCK_PAIRS,
+    prior_log2: float | None = None,
 ) -> list[Link]:
-    """Pairs within one set that are the same person; in each, ``left`` < ``right``."""
+    """Pairs within one set that are the same person; in each, ``left`` < ``right``.
+
+    ``prior_log2`` defaults to log2(1 / number of records) (see :func:`size_prior`).
+    """
     ps = [prepare(r, blind_index=blind_index, phone_blind_index=phone_blind_index) for r in records]
+    _count_names(ps)
+    prior = size_prior(len(ps)) if prior_log2 is None else prior_log2
     links = []
     for i, j in candidate_pairs_within(ps, max_block_pairs=max_block_pairs):
         a, b = (ps[i], ps[j]) if ps[i].key < ps[j].key else (ps[j], ps[i])
         found = compare_prepared(
-            a, b, match_threshold=match_threshold, probable_threshold=probable_threshold
+            a,
+            b,
+            match_threshold=match_threshold,
+            probable_threshold=probable_threshold,
+            prior_log2=prior,
         )
         if found is not None:
             links.append(found)

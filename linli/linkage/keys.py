@@ -18,6 +18,7 @@ import re
 import unicodedata
 
 from pypinyin import Style, pinyin
+from rapidfuzz.distance import OSA, Hamming
 
 # Initials and finals folded together for "near pinyin" comparisons. Each entry maps a prefix
 # (initials) or suffix (finals) to its folded form. Kept small and documented in decision 0019:
@@ -232,18 +233,12 @@ def normalise_phone(value: str) -> str:
 
 def one_digit_off(a: str, b: str) -> bool:
     """Same length and exactly one position differs."""
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    return len(a) == len(b) and Hamming.distance(a, b) == 1
 
 
 def adjacent_swap(a: str, b: str) -> bool:
     """Same length and b is a with two neighbouring (different) characters swapped."""
-    if len(a) != len(b) or a == b:
-        return False
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    return (
-        len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-        and a[diff[1]] == b[diff[0]]
-    )  # fmt: skip
+    return len(a) == len(b) and Hamming.distance(a, b) == 2 and OSA.distance(a, b) == 1
 
 
 # ---------------------------------------------------------------- dates
@@ -254,6 +249,7 @@ def birth_swapped(a: dt.date, b: dt.date) -> bool:
     return a != b and a.year == b.year and a.month == b.day and a.day == b.month
 
 
+@functools.lru_cache(maxsize=65_536)
 def birth_block_key(d: dt.date) -> str:
     """A key equal for a date and its day/month swap: year plus the sorted pair."""
     lo, hi = sorted((d.month, d.day))
@@ -264,10 +260,18 @@ def birth_block_key(d: dt.date) -> str:
 
 
 def normalise_address(value: str) -> str:
-    """NFKC, no spaces or punctuation; 栋/幢/号楼 written as 号楼, 室 dropped."""
+    """NFKC, no spaces or punctuation; 幢/号楼 written as 栋, 室 dropped."""
     s = _ADDRESS_DROP.sub("", fold(value))
     s = s.replace("幢", "栋").replace("号楼", "栋").replace("楼栋", "栋").replace("室", "")
     return s
+
+
+def address_place(normalised: str) -> str:
+    """The place an address names before its numbers: 金桥苑30栋1单元301 → 金桥苑.
+
+    "" when the address starts with a number (3-2-301).
+    """
+    return re.split(r"\d", normalised, maxsplit=1)[0]
 
 
 def address_numbers(value: str) -> tuple[str, ...]:

@@ -213,9 +213,12 @@ def test_link_is_symmetric() -> None:
 
 
 def test_link_thresholds() -> None:
-    assert link(LEFT, RIGHT, probable_threshold=0.99999, match_threshold=0.99999) == [
-        lk for lk in link(LEFT, RIGHT) if lk.score == 1.0
-    ]
+    default = link(LEFT, RIGHT, blind_index=bidx)
+    assert [lk.score for lk in default] == [1.0, 0.9999]
+    # Only an exact valid ID reaches 1.0.
+    assert link(LEFT, RIGHT, blind_index=bidx, probable_threshold=1.0) == default[:1]
+    # A pair between the thresholds is probable.
+    assert [lk.level for lk in link(LEFT, RIGHT, match_threshold=1.0)] == ["probable"] * 2
 
 
 def test_dedupe_orders_keys_within_each_pair() -> None:
@@ -225,6 +228,86 @@ def test_dedupe_orders_keys_within_each_pair() -> None:
 
 def test_blocking_never_compares_records_without_a_shared_key() -> None:
     ps = [E.prepare(r) for r in (*LEFT, *RIGHT)]
-    assert E.blocking_keys(ps[2]) == ["nzanwei2001", "b20010102zan"]
-    pairs = E.candidate_pairs(ps[:3], ps[3:])
-    assert pairs == {(0, 0), (1, 1)}
+    assert E.blocking_keys(ps[2]) == ["Nzanwei", "nzanwei2001", "b20010102zan", "mzanwei0102"]
+    # 张伟 and 张薇 share the name-alone block (same pinyin) but both have a birth date (in
+    # different years), so they are not compared.
+    assert E.candidate_pairs(ps[:3], ps[3:]) == {(0, 0), (1, 1)}
+    # Without a birth date the name alone brings them together; they are then told apart.
+    undated = E.prepare(rec("L4", name="张伟", sex="M"))
+    assert E.candidate_pairs([undated], ps[3:]) == {(0, 2)}
+    assert E.compare_prepared(undated, ps[5]) is None
+
+
+# ---------------------------------------------------------------- every reason code
+
+
+TWIN = nid("37010219900307453")  # ID_A's twin brother: same birth date, next number
+REASON_CASES: list[tuple[LinkRecord, LinkRecord, tuple[str, ...]]] = [
+    (
+        rec("1", name="王晓明", id_number=ID_A, address="幸福小区3号楼2单元301室"),
+        rec("2", name="王晓明", id_number=ID_A, address="3-2-301"),
+        ("id_exact", "name_exact", "address_same"),
+    ),
+    (
+        rec("1", name="王晓明", id_number=ID_A[:3] + "8" + ID_A[4:]),  # fails the check digit
+        rec("2", name="王小明", id_bidx=bidx(ID_A), id_tail=ID_A[-4:], birth_date=BIRTH_A),
+        ("id_tail", "name_homophone", "birth_exact", "birth_from_id"),
+    ),
+    (
+        rec("1", name="王晓明", id_number=ID_A[:5] + ID_A[6] + ID_A[5] + ID_A[7:]),
+        rec("2", name="wang xiaoming", id_number=ID_A),
+        ("id_transposed", "name_pinyin"),
+    ),
+    (
+        rec("1", name="王晓明", id_number=ID_A[:-2] + "9" + ID_A[-1]),
+        rec("2", name="汪晓敏", id_number=ID_A),
+        ("id_one_digit", "name_near_pinyin"),  # the birth dates come from those IDs
+    ),
+    (
+        rec("1", name="王晓明", id_number=TWIN, phone="13812345678", address="幸福小区3栋2单元301"),
+        rec("2", name="王晓亮", id_number=ID_A, phone="13812345678", address="幸福小区3栋2单元301"),
+        ("id_differs", "name_similar", "phone_exact", "address_same"),
+    ),
+    (
+        rec("1", name="王晓明", birth_date=dt.date(1990, 3, 8), phone="13812345678"),
+        rec("2", name="王晓明", birth_date=BIRTH_A, phone="13812345679"),
+        ("name_exact", "birth_close", "phone_one_digit"),
+    ),
+    (
+        rec("1", name="王晓明", birth_date=BIRTH_A, phone="13812345678", sex="M"),
+        rec("2", name="王晓明", birth_date=dt.date(1990, 7, 3), phone_tail="5678", sex="F"),
+        ("name_exact", "birth_swapped", "phone_tail", "sex_differs"),
+    ),
+    (
+        rec("1", name="王晓明", birth_date=BIRTH_A, phone="13812345678", address="幸福小区3栋"),
+        rec("2", name="王晓明", birth_date=BIRTH_A, phone="15000000000", address="幸福小区9栋"),
+        ("name_exact", "birth_exact", "phone_changed", "address_similar"),
+    ),
+    (
+        rec("1", name="王晓明", birth_date=BIRTH_A, address="幸福小区3号楼2单元301室"),
+        rec("2", name="王晓明", birth_date=BIRTH_A, address="幸福小区12号楼1单元1102室"),
+        ("name_exact", "birth_exact", "address_same_place"),
+    ),
+    (
+        rec("1", name="王晓明", birth_date=BIRTH_A, phone="13812345678", address="阳光花园1栋"),
+        rec("2", name="王晓明", birth_date=BIRTH_A, phone="13812345678", address="和平路88号"),
+        ("name_exact", "birth_exact", "phone_exact", "address_differs"),
+    ),
+    (
+        rec("1", name="王晓明", id_number=ID_A, birth_date=BIRTH_A),
+        rec("2", name="王建国", id_number=ID_A, birth_date=dt.date(1960, 1, 1)),
+        ("id_exact", "name_differs", "birth_differs"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), REASON_CASES)
+def test_reason_codes(a: LinkRecord, b: LinkRecord, expected: tuple[str, ...]) -> None:
+    found = compare(a, b, blind_index=bidx, probable_threshold=0.0)
+    assert found is not None
+    assert found.reasons == expected
+
+
+def test_reason_cases_cover_every_code() -> None:
+    covered = {code for _a, _b, expected in REASON_CASES for code in expected}
+    assert covered == set(E.REASONS)
