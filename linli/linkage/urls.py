@@ -15,6 +15,7 @@ urlpatterns = [
     path("followups/", views.followups, name="followups"),
     path("followups/<int:pk>/<str:action>/", views.flag_action, name="flag_action"),
     path("lists/", views.lists, name="lists"),
+    path("lists/new/", views.list_upload, name="list_upload"),
     path("lists/<int:pk>/", views.list_detail, name="list_detail"),
     path("lists/<int:pk>/not-found.csv", views.list_report, name="list_report"),
     path("categories/", views.category_list, name="category_list"),

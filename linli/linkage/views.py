@@ -24,7 +24,7 @@ from linli.audit.services import audit_record
 from linli.linkage import selectors as sel
 from linli.linkage import services as svc
 from linli.linkage import trust
-from linli.linkage.forms import CategoryForm
+from linli.linkage.forms import CategoryForm, ListUploadForm
 from linli.linkage.models import (
     ConcernCategory,
     EntryResult,
@@ -255,6 +255,69 @@ def lists(request: HttpRequest) -> HttpResponse:
     """Lists matched against areas in the user's scope, newest first."""
     page = paginate(request, sel.watch_lists(user=request.user), per_page=30)
     return render(request, "linkage/lists.html", {"page": page})
+
+
+#: Lists up to this size are matched while the worker waits; bigger ones on the command line.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+@perm_required(Perm.MATCH_LISTS)
+def list_upload(request: HttpRequest) -> HttpResponse:
+    """Match a received list uploaded from the workbench (the same service as `linli match`).
+
+    A bad file or a missing column answers in Chinese on the same form, with the name, area
+    and category kept (a browser never keeps a chosen file)."""
+    import uuid
+
+    from django.conf import settings
+
+    from linli.areas.models import Area, AreaKind
+    from linli.intake.errors import IntakeError
+
+    areas = (
+        Area.objects.restrict(request.user, Perm.MATCH_LISTS)
+        .filter(kind__in=[AreaKind.COMMUNITY, AreaKind.GRID, AreaKind.SUBDISTRICT])
+        .order_by("path")
+    )
+    form = ListUploadForm(request.POST or None, request.FILES or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()[:8]
+        if upload.size > UPLOAD_MAX_BYTES:
+            form.add_error(
+                "file", _("Lists over 20 MB are matched on the command line (linli match).")
+            )
+        else:
+            folder = Path(settings.VAR_DIR) / "linkage" / "uploads"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{uuid.uuid4().hex}{suffix}"
+            with path.open("wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            try:
+                result = svc.watch_list_match(
+                    actor=request.user,
+                    path=path,
+                    list_name=form.cleaned_data["name"],
+                    area=form.cleaned_data["area"],
+                    category=form.cleaned_data["category"],
+                )
+            except IntakeError as exc:
+                form.add_error("file", str(exc.message))
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+            else:
+                c = result.counts
+                messages.success(
+                    request,
+                    _(
+                        "Read %(rows)d rows: %(exact)d found, %(probable)d probably found, "
+                        "%(not_found)d not in the register, %(rejected)d unreadable"
+                    )
+                    % c,
+                )
+                return redirect("linkage:list_detail", pk=result.watch_list.pk)
+    return render(request, "linkage/list_upload.html", {"form": form})
 
 
 @perm_required(Perm.MATCH_LISTS)

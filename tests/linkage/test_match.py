@@ -225,3 +225,45 @@ def test_follow_up_queue(
     assert b"".join(r.streaming_content).decode("utf-8-sig").splitlines()[1].startswith("4,赵六")
     assert AuditEntry.objects.filter(action="export", object_type="watchlist").count() == 1
     assert a.get(reverse("linkage:list_detail", args=[result.watch_list.pk])).status_code == 404
+
+
+def test_upload_from_the_workbench(
+    world: World, city_list: Path, category: ConcernCategory, settings: Any, tmp_path: Path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.VAR_DIR = tmp_path / "var"
+    h = Client()
+    h.force_login(world.head)
+    url = reverse("linkage:list_upload")
+    assert h.get(url).status_code == 200
+    junk = SimpleUploadedFile("名单.xlsx", b"not a workbook at all" * 10)
+    r = h.post(url, {"name": "11月来返", "area": world.community.pk, "file": junk})
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert "实际上不是 Excel 工作簿" in body
+    assert 'value="11月来返"' in body  # what was typed is kept
+    assert WatchList.objects.count() == 0
+    good = SimpleUploadedFile("来返人员.csv", city_list.read_bytes())
+    r = h.post(
+        url,
+        {"name": "11月来返", "area": world.community.pk, "category": category.pk, "file": good},
+    )
+    watch_list = WatchList.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse(
+        "linkage:list_detail", args=[watch_list.pk]
+    )
+    assert watch_list.counts == {
+        "rows": 6,
+        "exact": 2,
+        "probable": 2,
+        "not_found": 1,
+        "rejected": 1,
+    }
+    assert ConcernFlag.objects.count() == 3
+    # A grid worker may match only against their own grid: the community is not offered.
+    a = Client()
+    a.force_login(world.a.worker)
+    again = SimpleUploadedFile("x.csv", city_list.read_bytes())
+    r = a.post(url, {"name": "x", "area": world.community.pk, "file": again})
+    assert r.status_code == 200 and WatchList.objects.count() == 1
