@@ -105,3 +105,36 @@ def test_follow_up_queue_mark_followed_up(
     assert "已电话联系，落实居家健康监测" in page.locator(f"#flag-{flag.pk}").inner_text()
     page.screenshot(path=str(artifacts / "linkage-followed-up.png"), full_page=True)
     page.close()
+
+
+def test_community_head_matches_a_list_from_the_workbench(
+    live_server: Any, live_world: World, browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    w = live_world
+    ConcernCategory.objects.get_or_create(
+        code="risk_area_arrival", defaults={"name": "中高风险地区来返"}
+    )
+    path = tmp_path / "来返.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["姓名", "身份证号", "来源地", "抵达时间"],
+                [w.a.householder.name, w.a.householder_id_number, "某市某区", "2026-11-01"],
+                ["赵六", "", "外省", "2026-11-03"],
+            ]
+        )
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    _sign_in(page, live_server.url, w.head.username)
+    page.goto(f"{live_server.url}/w/linkage/lists/")
+    page.get_by_role("link", name=re.compile("比对名单")).click()
+    page.fill("input[name=name]", "11月来返")
+    page.select_option("select[name=area]", str(w.community.pk))
+    page.select_option("select[name=category]", label="中高风险地区来返")
+    page.set_input_files("input[name=file]", str(path))
+    page.screenshot(path=str(artifacts / "linkage-upload.png"), full_page=True)
+    page.get_by_role("button", name="开始比对").click()
+    page.wait_for_url(re.compile(r"/w/linkage/lists/\d+/$"))
+    assert "共读取 2 行：比中 1 人" in page.locator(".alert").inner_text()
+    assert "赵六" in page.locator("table").inner_text()
+    page.screenshot(path=str(artifacts / "linkage-list.png"), full_page=True)
+    page.close()
