@@ -56,8 +56,17 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "workbench:user_detail": lambda w, x: w.b.worker.pk,
     "workbench:binding_revoke": lambda w, x: x["binding_b"].pk,
     "portal:correct": lambda w, x: w.b.member.pk,
+    "linkage:candidate_merge": lambda w, x: x["candidate_b"].pk,
+    "linkage:candidate_keep_apart": lambda w, x: x["candidate_b"].pk,
+    "linkage:candidate_undo": lambda w, x: x["candidate_b_decided"].pk,
+    "linkage:flag_action": lambda w, x: x["flag_b"].pk,
+    "linkage:list_detail": lambda w, x: x["list_b"].pk,
+    "linkage:list_report": lambda w, x: x["list_b"].pk,
 }
-EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
+EXTRA_KWARGS: dict[str, dict[str, str]] = {
+    "workbench:person_reveal": {"field": "national_id"},
+    "linkage:flag_action": {"action": "follow_up"},
+}
 
 LIST_PAGES = [
     "workbench:home",
@@ -67,6 +76,9 @@ LIST_PAGES = [
     "workbench:user_list",
     "command:home",
     "portal:home",
+    "linkage:review",
+    "linkage:followups",
+    "linkage:lists",
 ]
 
 EXEMPT = {
@@ -85,6 +97,13 @@ EXEMPT = {
     # Creating a person/user takes its grid from the form; covered in tests/workbench.
     "workbench:person_create": "target chosen in the form; tested in tests/workbench",
     "workbench:user_create": "target chosen in the form; tested in tests/workbench",
+    # Concern categories are one configuration for the deployment, like tags.
+    "linkage:category_list": "deployment configuration",
+    "linkage:category_create": "deployment configuration",
+    "linkage:category_edit": "deployment configuration",
+    # Starts a background search over the user's own scope; no object id (tests/linkage).
+    "linkage:review_refresh": "acts on the user's own scope; tested in tests/linkage",
+    "linkage:list_upload": "target chosen in the form; tested in tests/linkage",
 }
 
 
@@ -131,6 +150,42 @@ def extras(world: World) -> dict[str, Any]:
         "binding_b": RoleBinding.objects.get(user=world.b.worker),
         "leader_a": leader_a,
         "resident_a": resident_a,
+        **_linkage_extras(world),
+    }
+
+
+def _linkage_extras(world: World) -> dict[str, Any]:
+    """Grid B's review-queue pairs (one decided), flag and list, and a pair across A and B,
+    which only someone covering both grids may see."""
+    from linli.linkage.models import ConcernCategory, ConcernFlag, MergeCandidate, WatchList
+
+    b = world.b
+
+    def pair(left: Person, right: Person, **kw: Any) -> MergeCandidate:
+        return MergeCandidate.objects.create(
+            left=left,
+            right=right,
+            left_grid=left.grid,
+            right_grid=right.grid,
+            score=0.9,
+            level="probable",
+            reasons=["name_similar"],
+            **kw,
+        )
+
+    twin = reg.person_create(actor=None, name=b.householder.name, grid=b.grid)
+    category = ConcernCategory.objects.first()
+    list_b = WatchList.objects.create(
+        name="乙网格名单", area=b.grid, file_name="b.csv", file_sha256="0" * 64, counts={}
+    )
+    return {
+        "candidate_b": pair(b.householder, b.member),
+        "candidate_b_decided": pair(b.householder, twin, status="kept_apart"),
+        "candidate_ab": pair(world.a.householder, b.householder),
+        "flag_b": ConcernFlag.objects.create(
+            person=b.member, category=category, reason="测试", grid=b.grid, watch_list=list_b
+        ),
+        "list_b": list_b,
     }
 
 
@@ -147,6 +202,17 @@ def _snapshot() -> tuple[Any, ...]:
         list(CorrectionProposal.objects.values_list("pk", "status")),
         list(RoleBinding.objects.values_list("pk", "is_active")),
         AuditEntry.objects.filter(action="reveal").count(),
+        _linkage_snapshot(),
+    )
+
+
+def _linkage_snapshot() -> tuple[Any, ...]:
+    from linli.linkage.models import ConcernFlag, MergeCandidate, PersonMerge
+
+    return (
+        list(MergeCandidate.objects.order_by("pk").values_list("pk", "status")),
+        list(ConcernFlag.objects.order_by("pk").values_list("pk", "status", "note")),
+        PersonMerge.objects.count(),
     )
 
 

@@ -37,6 +37,10 @@ class Perm(StrEnum):
     VIEW_AUDIT = "audit.view"
     VIEW_COMMAND = "command.view"
     USE_API = "api.use"
+    REVIEW_DUPLICATES = "linkage.review"
+    MATCH_LISTS = "linkage.match"
+    FOLLOW_UP_FLAGS = "linkage.follow_up"
+    MANAGE_CONCERNS = "linkage.categories"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -45,8 +49,11 @@ _WORKER = _STAFF_READ | {
     Perm.REVEAL_PII,
     Perm.REVIEW_CORRECTIONS,
     Perm.VIEW_AUDIT,
+    Perm.REVIEW_DUPLICATES,
+    Perm.MATCH_LISTS,
+    Perm.FOLLOW_UP_FLAGS,
 }
-_HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS}
+_HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS, Perm.MANAGE_CONCERNS}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Residents act through the portal on their own household only; no node-wide permission.

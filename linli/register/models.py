@@ -171,6 +171,8 @@ class PersonStatus(models.TextChoices):
     LIVING = "living", _("Living here")
     MOVED_OUT = "moved_out", _("Moved out")
     DECEASED = "deceased", _("Deceased")
+    # Folded into another record by linli.linkage (merged_into says which); undo restores it.
+    MERGED = "merged", _("Merged into another record")
 
 
 class Relation(models.TextChoices):
@@ -227,6 +229,11 @@ class Person(ScopedModel):
     grid = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="persons")
     notes = models.TextField(_("notes"), blank=True)
     provenance = models.JSONField(default=dict, blank=True, editable=False)
+    # Set when linli.linkage merged this record into another (status "merged"); kept, not
+    # deleted, so the merge can be undone exactly.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     tags: models.ManyToManyField[Tag, PersonTag] = models.ManyToManyField(
         "Tag", through="PersonTag", related_name="persons"
     )
@@ -337,6 +344,8 @@ class EventKind(models.TextChoices):
     UNTAGGED = "untagged", _("Tag removed")
     CONFIRMED = "confirmed", _("Details confirmed")
     CORRECTION = "correction", _("Correction from resident")
+    MERGED = "merged", _("Records merged")
+    UNMERGED = "unmerged", _("Merge undone")
 
 
 class RegisterEvent(ScopedModel):

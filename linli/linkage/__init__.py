@@ -1,0 +1,1 @@
+"""Linkage: find the same person across lists and the register."""
