@@ -374,9 +374,7 @@ def order_return(
     reason = _check_note(reason, "reason", _("Say why the request is returned."))
     order.due_at = None
     order.closed_at = now
-    _step(
-        order, action="return", actor=actor, now=now, note=reason, fields=["due_at", "closed_at"]
-    )
+    _step(order, action="return", actor=actor, now=now, note=reason, fields=["due_at", "closed_at"])
     return order
 
 
