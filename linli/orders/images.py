@@ -72,7 +72,7 @@ def image_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(raw), formats=[fmt])
+            img: Image.Image = Image.open(io.BytesIO(raw), formats=[fmt])
             if img.width * img.height > MAX_PIXELS:
                 raise ValidationError(_("The photo has too many pixels."), code="too_many_pixels")
             img.load()

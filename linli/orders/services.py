@@ -275,9 +275,8 @@ def order_submit(
         and getattr(user, "person_id", None) == requester.pk
         and requester.grid_id == grid.pk
     )
-    if actor is not None and not is_self:
-        if not scope_for(actor, Perm.HANDLE_ORDERS).covers(grid):
-            raise PermissionDenied(_("You may not file work orders in this grid."))
+    if actor is not None and not is_self and not scope_for(actor, Perm.HANDLE_ORDERS).covers(grid):
+        raise PermissionDenied(_("You may not file work orders in this grid."))
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
     if not title:
@@ -524,9 +523,12 @@ def order_rate(
     """
     now = _now(now)
     order = _locked(order)
-    if actor is not None and not is_requester(actor, order):
-        if not may_handle(actor, order) or order.assignee_id == actor.pk:
-            raise _deny()
+    if (
+        actor is not None
+        and not is_requester(actor, order)
+        and (not may_handle(actor, order) or order.assignee_id == actor.pk)
+    ):
+        raise _deny()
     transition_check("rate", order.status)
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise ValidationError({"stars": [_("Give one to five stars.")]})

@@ -27,8 +27,8 @@ def category(code: str = "repair") -> OrderCategory:
 def resident_user(world: World, letter: str = "a") -> User:
     """The householder of grid A (or B) with a portal account."""
     person = getattr(world, letter).householder
-    user, _ = User.objects.get_or_create(username=f"resident-{letter}-{person.pk}", person=person)
-    return user
+    existing = User.objects.filter(person=person).first()
+    return existing or User.objects.create(username=f"resident-{letter}-{person.pk}", person=person)
 
 
 def volunteer(area: Area, name: str = "vol") -> User:
