@@ -414,3 +414,12 @@ def test_after_rated_hook_is_called_only_for_fixed(world: World, monkeypatch: An
     svc.order_rate(actor=resident_user(world), order=a, stars=5)
     svc.order_rate(actor=resident_user(world), order=b, stars=1, fixed=False)
     assert [o.pk for o in calls] == [a.pk]
+
+
+def test_periodic_tasks_run_the_services(world: World) -> None:
+    from linli.orders import tasks
+
+    order = order_in(world)  # filed on 2 November; it is later than that now
+    assert tasks.escalate_overdue.call_local() == {"escalated": 1, "whistled": 0, "left": 0}
+    assert WorkOrder.objects.get(pk=order.pk).level == Level.COMMUNITY
+    assert tasks.ask_followups.call_local() == 0
