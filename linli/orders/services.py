@@ -237,6 +237,14 @@ def _check_note(note: str, field: str, message: str) -> str:
 # --- submitting ---------------------------------------------------------------------------
 
 
+def category_get(code: str) -> OrderCategory:
+    """The active category with *code*; ValidationError naming the field otherwise."""
+    category = OrderCategory.objects.filter(code=code, is_active=True).first()
+    if category is None:
+        raise ValidationError({"category": [_("Unknown category.")]})
+    return category
+
+
 @transaction.atomic
 def order_submit(
     *,

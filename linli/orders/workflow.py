@@ -54,23 +54,24 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "followup": (frozenset({S.RATED, S.CLOSED}), None),
 }
 
+# What each action is called on buttons and in messages (a verb).
 ACTION_LABELS = {
-    "submit": gettext_lazy("Submitted"),
-    "accept": gettext_lazy("Accepted"),
-    "return": gettext_lazy("Returned"),
-    "dispatch": gettext_lazy("Dispatched"),
-    "open": gettext_lazy("Opened for volunteers"),
-    "take": gettext_lazy("Taken"),
-    "start": gettext_lazy("Work started"),
-    "finish": gettext_lazy("Work done"),
-    "rate": gettext_lazy("Rated"),
-    "reopen": gettext_lazy("Reopened"),
-    "close": gettext_lazy("Closed"),
-    "cancel": gettext_lazy("Cancelled"),
-    "escalate": gettext_lazy("Escalated"),
-    "whistle": gettext_lazy("Whistled to a department"),
-    "answer": gettext_lazy("Department answered"),
-    "followup": gettext_lazy("Follow-up"),
+    "submit": gettext_lazy("Submit"),
+    "accept": gettext_lazy("Accept"),
+    "return": gettext_lazy("Return to the requester"),
+    "dispatch": gettext_lazy("Dispatch"),
+    "open": gettext_lazy("Open for volunteers"),
+    "take": gettext_lazy("Take"),
+    "start": gettext_lazy("Start the work"),
+    "finish": gettext_lazy("Finish"),
+    "rate": gettext_lazy("Rate"),
+    "reopen": gettext_lazy("Reopen"),
+    "close": gettext_lazy("Close the order"),
+    "cancel": gettext_lazy("Cancel"),
+    "escalate": gettext_lazy("Escalate a level"),
+    "whistle": gettext_lazy("Whistle a department"),
+    "answer": gettext_lazy("Answer"),
+    "followup": gettext_lazy("Answer the follow-up"),
 }
 
 

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from PIL import Image
 
 from linli.orders import images
@@ -47,9 +48,9 @@ def test_png_with_transparency_becomes_a_jpeg() -> None:
     ],
 )
 def test_non_images_are_refused_by_their_bytes(raw: bytes) -> None:
-    with pytest.raises(ValidationError) as info:
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as info:
         image_clean(io.BytesIO(raw))
-    assert info.value.messages == ["This file is not a photo. Upload a JPEG, PNG or WebP image."]
+    assert info.value.messages == ["这个文件不是照片，请上传 JPEG、PNG 或 WebP 图片。"]
 
 
 def test_a_truncated_jpeg_is_refused() -> None:

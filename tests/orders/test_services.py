@@ -204,9 +204,7 @@ def test_finish_needs_a_note_even_with_a_photo(world: World) -> None:
     before = state(order)
     with pytest.raises(ValidationError) as info:
         svc.order_finish(actor=vol, order=order, note="  ", photos=[photo()])
-    assert info.value.message_dict == {
-        "note": ["Write what was done; a photo alone is not a record of the work."]
-    }
+    assert info.value.message_dict == {"note": ["请写明做了什么；照片不能代替办理记录。"]}
     assert state(order) == before
     assert not WorkOrder.objects.get(pk=order.pk).attachments.exists()
 
@@ -309,7 +307,7 @@ def test_illegal_transitions_raise_a_clear_error(world: World) -> None:
     refused(lambda: svc.order_start(actor=world.a.worker, order=order), order, IllegalTransition)
     with pytest.raises(IllegalTransition) as info:
         svc.order_close(actor=world.a.worker, order=order)
-    assert info.value.messages == ["An order that is “Submitted” cannot be “Closed”."]
+    assert info.value.messages == ["处于“已提交”状态的工单不能执行“关闭工单”。"]
     refused(lambda: svc.order_answer(actor=None, order=order, note="x"), order, IllegalTransition)
 
 
@@ -345,7 +343,7 @@ def test_escalation_task_climbs_the_ladder_on_a_frozen_clock(world: World) -> No
         None,
         "grid",
         "community",
-        "Past its time limit.",
+        "已超过办理时限。",
     )
     # The grid worker no longer handles it; the community head does.
     refused(lambda: svc.order_accept(actor=world.a.worker, order=order), order)

@@ -18,7 +18,7 @@ from linli.api.pagination import PageParams, paginate
 from linli.api.routers.areas import area_in_scope
 from linli.api.schemas import ErrorOut
 from linli.orders import selectors, services
-from linli.orders.models import OrderCategory, OrderEvent, Source, WorkOrder
+from linli.orders.models import OrderEvent, Source, WorkOrder
 from linli.orders.models import Status as OrderStatus
 
 router = Router(tags=["orders"])
@@ -230,9 +230,7 @@ def order_create(request: HttpRequest, payload: OrderCreateIn) -> Status[WorkOrd
     grid = area_in_scope(user, payload.grid)
     if grid is None:
         raise Http404
-    category = OrderCategory.objects.filter(code=payload.category, is_active=True).first()
-    if category is None:
-        raise ValidationError({"category": [_("Unknown category.")]})
+    category = services.category_get(payload.category)
     order = services.order_submit(
         actor=user,
         category=category,
