@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core.scoping import Scope, ScopedModel, ScopedQuerySet
 
@@ -28,7 +29,7 @@ LEVEL_ORDER = [lv.value for lv in Level]
 
 class Status(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("work order", "Accepted")
     RETURNED = "returned", _("Returned")
     DISPATCHED = "dispatched", _("Dispatched")
     OPENED = "opened", _("Open for volunteers")
@@ -154,7 +155,7 @@ class Department(ScopedModel):
 class WorkOrder(ScopedModel):
     """A work order (工单). The contact phone is sealed like the register's phones."""
 
-    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    number = models.CharField(_("order number"), max_length=20, unique=True, editable=False)
     category = models.ForeignKey(
         OrderCategory, on_delete=models.PROTECT, related_name="orders", verbose_name=_("category")
     )

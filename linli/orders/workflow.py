@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from linli.orders.models import Status
 
@@ -57,7 +57,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
 # What each action is called on buttons and in messages (a verb).
 ACTION_LABELS = {
     "submit": gettext_lazy("Submit"),
-    "accept": gettext_lazy("Accept"),
+    "accept": pgettext_lazy("work order", "Accept"),
     "return": gettext_lazy("Return to the requester"),
     "dispatch": gettext_lazy("Dispatch"),
     "open": gettext_lazy("Open for volunteers"),
@@ -67,7 +67,7 @@ ACTION_LABELS = {
     "rate": gettext_lazy("Rate"),
     "reopen": gettext_lazy("Reopen"),
     "close": gettext_lazy("Close the order"),
-    "cancel": gettext_lazy("Cancel"),
+    "cancel": pgettext_lazy("work order", "Cancel"),
     "escalate": gettext_lazy("Escalate a level"),
     "whistle": gettext_lazy("Whistle a department"),
     "answer": gettext_lazy("Answer"),

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             name='WorkOrder',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
+                ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='order number')),
                 ('title', models.CharField(max_length=100, verbose_name='title')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('contact_name', models.CharField(blank=True, max_length=64, verbose_name='contact name')),
