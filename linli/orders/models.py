@@ -281,6 +281,20 @@ class OrderEvent(ScopedModel):
     def __str__(self) -> str:
         return f"{self.order_id}:{self.action}"
 
+    @property
+    def label(self) -> str:
+        """What the timeline shows: the new state, or the step itself when the state stays."""
+        if self.from_status != self.to_status:
+            return str(self.get_to_status_display())
+        return str(STEP_LABELS.get(self.action, self.action))
+
+
+# Timeline headings of steps that leave the state as it was.
+STEP_LABELS = {
+    "escalate": _("Escalated a level"),
+    "followup": _("Follow-up question asked"),
+}
+
 
 class OrderAttachment(ScopedModel):
     """A photo attached to an order (by the requester or as the trace of the work).
