@@ -234,6 +234,51 @@ def _check_note(note: str, field: str, message: str) -> str:
     return note
 
 
+# --- departments --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def department_save(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    area: Area,
+    members: Sequence[Any] = (),
+    categories: Sequence[OrderCategory] = (),
+) -> Department:
+    """Create a department serving *area*, or update the one with *code*; add members (users
+    holding the department role on a node that covers the area) and categories."""
+    if actor is not None and not scope_for(actor, Perm.MANAGE_USERS).covers(area):
+        raise PermissionDenied(_("You may not set up departments for this area."))
+    errors: dict[str, list[str]] = {}
+    if not code.strip() or not name.strip():
+        errors["name"] = [_("A department needs a code and a name.")]
+    for user in members:
+        if scope_for(user, Perm.ANSWER_ORDERS).is_empty:
+            errors.setdefault("members", []).append(
+                _("%(user)s holds no department role.") % {"user": user}
+            )
+    if errors:
+        raise ValidationError(errors)
+    dept, created = Department.objects.update_or_create(
+        code=code.strip(), defaults={"name": name.strip(), "area": area}
+    )
+    dept.members.add(*members)
+    dept.categories.add(*categories)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.CHANGE,
+        obj=dept,
+        area=area,
+        changes={
+            "members": [u.username for u in members],
+            "categories": [c.code for c in categories],
+        },
+    )
+    return dept
+
+
 # --- submitting ---------------------------------------------------------------------------
 
 
