@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from linli.audit.models import AuditEntry
 from linli.orders.models import Department
@@ -38,7 +39,10 @@ def test_add_department_with_members_and_categories(world: World) -> None:
 
 
 def test_add_department_refuses_non_liaisons_and_unknown_names(world: World) -> None:
-    with pytest.raises(CommandError, match="网格员A 没有职能部门角色"):
+    with (
+        translation.override("zh-hans"),
+        pytest.raises(CommandError, match="网格员A 没有职能部门角色"),
+    ):
         call_command("add_department", "x", "某部门", area=world.subdistrict.code, member=["grida"])
     with pytest.raises(CommandError, match="unknown: nobody"):
         call_command(
