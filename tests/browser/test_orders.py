@@ -244,3 +244,45 @@ def test_unhandled_order_escalates_and_is_whistled_to_a_department(
     bench.screenshot(path=str(artifacts / "orders-detail-closed.png"), full_page=True)
     head_ctx.close()
     dept_ctx.close()
+
+
+def test_worker_files_a_pasted_wechat_message_and_reads_the_statistics(
+    live_server: Any, live_world: World, browser: Any, artifacts: Path
+) -> None:
+    w = live_world
+    base = live_server.url
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    _sign_in_workbench(page, base, w.a.worker.username)
+    page.goto(f"{base}/w/orders/")
+    page.get_by_role("link", name=re.compile("代居民提交诉求")).click()
+    page.wait_for_url(re.compile(r"/w/orders/new/$"))
+    page.select_option("select[name=channel]", "wechat")
+    page.fill("input[name=contact_name]", "王阿姨")
+    page.fill("input[name=phone]", "1370000")  # too short: refused, everything kept
+    page.select_option("select[name=category]", label="代购代办")
+    page.fill("input[name=title]", "帮独居老人买药")
+    page.fill("textarea[name=description]", "【3号楼群】王阿姨：降压药吃完了，腿不方便下楼")
+    page.get_by_role("button", name="提交工单").click()
+    page.locator("#id_phone ~ .invalid-feedback").wait_for()
+    assert page.input_value("input[name=title]") == "帮独居老人买药"
+    assert "降压药" in page.input_value("textarea[name=description]")
+    page.screenshot(path=str(artifacts / "orders-worker-new-error.png"), full_page=True)
+    assert WorkOrder.objects.count() == 0
+    page.fill("input[name=phone]", "13700001234")
+    page.get_by_role("button", name="提交工单").click()
+    page.wait_for_url(re.compile(r"/w/orders/\d+/$"))
+    order = WorkOrder.objects.get()
+    assert (order.channel, order.contact_name, order.phone_masked) == (
+        "wechat",
+        "王阿姨",
+        "137****1234",
+    )
+    assert "13700001234" not in page.content()
+    page.locator("form[data-action=accept] button[type=submit]").click()
+    page.get_by_text("已完成：受理").wait_for()
+    page.goto(f"{base}/w/orders/stats/")
+    grid_table = page.locator("table[data-table=grid]")
+    grid_table.wait_for()
+    assert w.a.grid.name in grid_table.inner_text()
+    page.screenshot(path=str(artifacts / "orders-stats.png"), full_page=True)
+    page.close()
