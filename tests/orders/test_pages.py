@@ -244,3 +244,31 @@ def test_stats_are_scoped_and_exact(world: World) -> None:
         [(world.a.grid.name, 2.0), (world.b.grid.name, 5.0)]
     )
     assert client_for(volunteer(world.a.grid)).get(reverse("orders:stats")).status_code == 403
+
+
+def test_portal_follow_up_answer_no_reopens(world: World) -> None:
+    resident = resident_user(world)
+    order = order_in(world)
+    WorkOrder.objects.filter(pk=order.pk).update(status=Status.DONE)
+    svc.order_rate(actor=resident, order=order, stars=5)
+    c = client_for(resident)
+    assert (
+        'id="followup-form"'
+        not in c.get(reverse("orders:portal_detail", args=[order.pk])).content.decode()
+    )
+    svc.orders_followup_due(now=timezone.now() + dt.timedelta(days=8))
+    listing = c.get(reverse("orders:portal_list")).content.decode()
+    assert "问题是否仍已解决？请回答" in listing
+    assert (
+        'id="followup-form"'
+        in c.get(reverse("orders:portal_detail", args=[order.pk])).content.decode()
+    )
+    r = c.post(reverse("orders:portal_action", args=[order.pk, "followup"]), {"still_fixed": "no"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.followup) == (Status.REOPENED, "no")
+    # Answering again is refused with a message, nothing changes.
+    r = c.post(reverse("orders:portal_action", args=[order.pk, "followup"]), {"still_fixed": "yes"})
+    assert r.status_code == 422
+    assert "不能执行“回答回访”" in r.content.decode()
+    assert WorkOrder.objects.get(pk=order.pk).status == Status.REOPENED
