@@ -272,3 +272,8 @@ def test_portal_follow_up_answer_no_reopens(world: World) -> None:
     assert r.status_code == 422
     assert "不能执行“回答回访”" in r.content.decode()
     assert WorkOrder.objects.get(pk=order.pk).status == Status.REOPENED
+
+
+def test_a_volunteer_lands_on_a_way_to_the_orders(world: World) -> None:
+    body = client_for(volunteer(world.a.grid)).get(reverse("workbench:home")).content.decode()
+    assert f'href="{reverse("orders:board")}"' in body
