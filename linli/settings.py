@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "linli.command",
     "linli.api",
     "linli.linkage",
+    "linli.orders",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from linli.accounts.models import RoleBinding, User
 from linli.accounts.services import binding_grant
 from linli.audit.models import AuditEntry
+from linli.orders.models import OrderEvent, WorkOrder
 from linli.register import services as reg
 from linli.register.models import (
     CorrectionProposal,
@@ -62,10 +63,17 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "linkage:flag_action": lambda w, x: x["flag_b"].pk,
     "linkage:list_detail": lambda w, x: x["list_b"].pk,
     "linkage:list_report": lambda w, x: x["list_b"].pk,
+    "orders:order_detail": lambda w, x: x["order_b"].pk,
+    "orders:order_action": lambda w, x: x["order_b"].pk,
+    "orders:attachment": lambda w, x: x["order_b"].attachments.get().pk,
+    "orders:portal_detail": lambda w, x: x["order_b"].pk,
+    "orders:portal_action": lambda w, x: x["order_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
     "linkage:flag_action": {"action": "follow_up"},
+    "orders:order_action": {"action": "accept"},
+    "orders:portal_action": {"action": "cancel"},
 }
 
 LIST_PAGES = [
@@ -79,6 +87,9 @@ LIST_PAGES = [
     "linkage:review",
     "linkage:followups",
     "linkage:lists",
+    "orders:board",
+    "orders:stats",
+    "orders:portal_list",
 ]
 
 EXEMPT = {
@@ -104,6 +115,12 @@ EXEMPT = {
     # Starts a background search over the user's own scope; no object id (tests/linkage).
     "linkage:review_refresh": "acts on the user's own scope; tested in tests/linkage",
     "linkage:list_upload": "target chosen in the form; tested in tests/linkage",
+    "orders:order_create": "target grid chosen in the form; tested in tests/orders",
+    "orders:portal_new": "files in the resident's own grid only; tested in tests/orders",
+    # Open311 answers JSON to API keys; walked across grids in tests/orders/test_open311.py.
+    "orders:open311_services": "categories: deployment configuration",
+    "orders:open311_requests": "API key scope; tested in tests/orders/test_open311.py",
+    "orders:open311_request": "API key scope; tested in tests/orders/test_open311.py",
 }
 
 
@@ -144,7 +161,11 @@ def extras(world: World) -> dict[str, Any]:
     leader_a = User.objects.create_user(username="leader-a", password=PASSWORD)
     binding_grant(actor=None, user=leader_a, role="grid_leader", area=world.a.grid)
     resident_a = User.objects.create(username="resident-a", person=world.a.householder)
+    from tests.orders.factories import order_in, photo
+
+    order_b = order_in(world, "b", photos=[photo()])
     return {
+        "order_b": order_b,
         "estate_b": estate_b,
         "correction_b": correction_b,
         "binding_b": RoleBinding.objects.get(user=world.b.worker),
@@ -202,6 +223,8 @@ def _snapshot() -> tuple[Any, ...]:
         list(CorrectionProposal.objects.values_list("pk", "status")),
         list(RoleBinding.objects.values_list("pk", "is_active")),
         AuditEntry.objects.filter(action="reveal").count(),
+        list(WorkOrder.objects.order_by("pk").values_list("pk", "status", "level", "assignee_id")),
+        OrderEvent.objects.count(),
         _linkage_snapshot(),
     )
 
@@ -267,8 +290,8 @@ def test_object_pages_answer_404_for_the_sibling_grid(world: World, extras: dict
     # Those who hold the permission on their own grid get exactly 404 for B's objects.
     leader = _clients(world, extras)["grid leader A"]
     for name, id_of in OBJECT_PAGES.items():
-        if name.startswith("portal:"):
-            continue
+        if name.startswith("portal:") or name.startswith("orders:portal_"):
+            continue  # resident pages: staff are sent to the workbench, as for any id
         url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), "pk": id_of(world, extras)})
         for r in (leader.get(url), leader.post(url, data)):
             if r.status_code not in (404, 405):

@@ -41,6 +41,10 @@ class Perm(StrEnum):
     MATCH_LISTS = "linkage.match"
     FOLLOW_UP_FLAGS = "linkage.follow_up"
     MANAGE_CONCERNS = "linkage.categories"
+    VIEW_ORDERS = "orders.view"
+    HANDLE_ORDERS = "orders.handle"
+    TAKE_ORDERS = "orders.take"
+    ANSWER_ORDERS = "orders.answer"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -70,6 +74,24 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Departments see the register masked and the command view; no reveal, no edits.
     Role.DEPARTMENT: frozenset(_STAFF_READ),
 }
+
+# Work orders (linli.orders): staff see and handle the orders of their nodes and may take one
+# themselves; volunteers take the orders of their grid; departments answer what is whistled.
+for _role in (
+    Role.GRID_WORKER,
+    Role.GRID_LEADER,
+    Role.COMMUNITY_WORKER,
+    Role.COMMUNITY_HEAD,
+    Role.SUBDISTRICT_OFFICER,
+    Role.DISTRICT_ADMIN,
+):
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | {
+        Perm.VIEW_ORDERS,
+        Perm.HANDLE_ORDERS,
+        Perm.TAKE_ORDERS,
+    }
+ROLE_PERMS[Role.VOLUNTEER] = ROLE_PERMS[Role.VOLUNTEER] | {Perm.TAKE_ORDERS}
+ROLE_PERMS[Role.DEPARTMENT] = ROLE_PERMS[Role.DEPARTMENT] | {Perm.ANSWER_ORDERS}
 
 # A user may grant a role only if it ranks at or below their own highest role on that node.
 ROLE_RANK: dict[str, int] = {

@@ -14,6 +14,7 @@ import pytest
 from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
+from linli.orders.models import OrderEvent, WorkOrder
 from linli.register.models import (
     Dwelling,
     Household,
@@ -43,6 +44,7 @@ PARAM_RESOURCE = {
     "dwelling_id": "dwellings",
     "household_id": "households",
     "person_id": "persons",
+    "order_id": "orders",
 }
 
 
@@ -58,7 +60,16 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
         ],
         "households": [world.b.household.pk],
         "persons": [world.b.householder.pk, world.b.member.pk],
+        "orders": [_order_b(world).pk],
     }
+
+
+def _order_b(world: World) -> Any:
+    """Grid B's work order (filed once per test, on the portal by its householder)."""
+    from linli.orders.models import WorkOrder
+    from tests.orders.factories import order_in
+
+    return WorkOrder.objects.filter(grid=world.b.grid).first() or order_in(world, "b")
 
 
 def b_words(world: World) -> list[str]:
@@ -140,7 +151,7 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
                 assert_no_b(answer, world, b_ids, resource)
                 assert answer.data["count"] == 0, (rel, name, value)
         lists += 1
-    assert (lists, details) == (6, 7)
+    assert (lists, details) == (7, 8)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
@@ -168,6 +179,8 @@ def snapshot(world: World) -> dict[str, Any]:
         "tags": list(PersonTag.objects.values_list("person_id", "tag_id").order_by("pk")),
         "events": RegisterEvent.objects.count(),
         "audit": AuditEntry.objects.count(),
+        "orders": list(WorkOrder.objects.values().order_by("pk")),
+        "order_events": OrderEvent.objects.count(),
     }
 
 
@@ -183,6 +196,15 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
         ("post", "/persons/{person_id}/reveal"): [{"field": "national_id", "reason": "核对身份"}],
         ("post", "/persons/{person_id}/move-out"): [{"destination": "外地"}],
         # Grid B's household, aimed at a dwelling of either grid (the caller's own one too).
+        ("post", "/orders"): [
+            {"category": "repair", "title": "越界", "grid": world.b.grid.code},
+            {"category": "repair", "title": "越界", "grid": str(world.b.grid.pk)},
+        ],
+        ("post", "/orders/{order_id}/transitions"): [
+            {"action": action, "note": "越界", "reason": "越界", "stars": 5}
+            for action in ("accept", "return", "open", "escalate", "cancel", "take", "close")
+        ]
+        + [{"action": "dispatch", "assignee": world.a.worker.pk}],
         ("post", "/households/{household_id}/move"): [
             {"dwelling": Dwelling.objects.get(building=world.a.building, number="302").pk},
             {"dwelling": Dwelling.objects.get(building=world.b.building, number="302").pk},
