@@ -31,6 +31,7 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.factories import PASSWORD, World, make_world
+from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,20 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "workbench:user_detail": lambda w, x: w.b.worker.pk,
     "workbench:binding_revoke": lambda w, x: x["binding_b"].pk,
     "portal:correct": lambda w, x: w.b.member.pk,
+    "volunteers:volunteer_review": lambda w, x: x["vol_applicant_b"].pk,
+    "volunteers:volunteer_detail": lambda w, x: x["vol_volunteer_b"].pk,
+    "volunteers:volunteer_status": lambda w, x: x["vol_volunteer_b"].pk,
+    "volunteers:entry_reverse": lambda w, x: x["vol_entry_b"].pk,
+    "volunteers:activity_detail": lambda w, x: x["vol_activity_b"].pk,
+    "volunteers:signup_check_in": lambda w, x: x["vol_open_signup_b"].pk,
+    "volunteers:claim_review": lambda w, x: x["vol_claim_b"].pk,
+    "volunteers:reward_restock": lambda w, x: x["vol_reward_b"].pk,
+    "volunteers:redemption_handle": lambda w, x: x["vol_redemption_b"].pk,
+    "volunteers:me_signup": lambda w, x: x["vol_activity_b"].pk,
+    "volunteers:me_check_in": lambda w, x: x["vol_activity_b"].pk,
+    "volunteers:me_claim": lambda w, x: x["vol_signup_b"].pk,
+    "volunteers:me_redeem": lambda w, x: x["vol_reward_b"].pk,
+    "volunteers:me_redemption_cancel": lambda w, x: x["vol_redemption_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
 
@@ -67,6 +82,22 @@ LIST_PAGES = [
     "workbench:user_list",
     "command:home",
     "portal:home",
+    "volunteers:home",
+    "volunteers:registrations",
+    "volunteers:volunteer_list",
+    "volunteers:activity_list",
+    "volunteers:claim_list",
+    "volunteers:reward_list",
+    "volunteers:redemption_list",
+    "volunteers:rankings",
+    "volunteers:rule_list",
+    "volunteers:me",
+    "volunteers:me_activities",
+    "volunteers:me_points",
+    "volunteers:me_store",
+    "volunteers_portal:apply",
+    "volunteers_portal:board",
+    "volunteers_portal:store",
 ]
 
 EXEMPT = {
@@ -85,6 +116,8 @@ EXEMPT = {
     # Creating a person/user takes its grid from the form; covered in tests/workbench.
     "workbench:person_create": "target chosen in the form; tested in tests/workbench",
     "workbench:user_create": "target chosen in the form; tested in tests/workbench",
+    "volunteers:volunteer_create": "target chosen in the form; tested in tests/volunteers",
+    "volunteers:activity_create": "target chosen in the form; tested in tests/volunteers",
 }
 
 
@@ -131,6 +164,7 @@ def extras(world: World) -> dict[str, Any]:
         "binding_b": RoleBinding.objects.get(user=world.b.worker),
         "leader_a": leader_a,
         "resident_a": resident_a,
+        **volunteer_extras(world),
     }
 
 

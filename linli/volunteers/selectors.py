@@ -70,6 +70,7 @@ def activities_visible(user: Any) -> QuerySet[Activity]:
                 filter=Q(signups__status__in=[SignupStatus.SIGNED_UP, SignupStatus.ATTENDED]),
             )
         )
+        .order_by("-starts_at", "-id")
     )
 
 
@@ -99,7 +100,17 @@ def redemptions_open(user: Any) -> QuerySet[Redemption]:
 
 
 def rules_visible(user: Any) -> QuerySet[PointsRule]:
-    return PointsRule.objects.restrict(user, Perm.VIEW_VOLUNTEERS).select_related("area")
+    """Rules in the user's jurisdiction and on the nodes above it (which apply there too)."""
+    roots = scope_for(user, Perm.VIEW_VOLUNTEERS).paths
+    above = {r[: i + 1] for r in roots for i, ch in enumerate(r) if ch == "/"}
+    return (
+        PointsRule.objects.filter(
+            Q(pk__in=PointsRule.objects.restrict(user, Perm.VIEW_VOLUNTEERS).values("pk"))
+            | Q(area__path__in=above)
+        )
+        .select_related("area")
+        .order_by("area__path", "kind")
+    )
 
 
 def balances(volunteer_ids: list[int]) -> dict[int, int]:

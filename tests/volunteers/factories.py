@@ -104,6 +104,12 @@ def volunteer_extras(world: World) -> dict[str, Any]:
     svc.claim_review(actor=None, claim=first, approve=True)
     second = attended(v, activity(world.b.grid, title="乙网格第二次活动"))
     claim = svc.claim_for_signup(actor=v.user, signup=second, note="整理了车棚")
+    open_signup = svc.signup_create(
+        actor=v.user, activity=activity(world.b.grid, title="乙网格第三次活动")
+    )
+    applicant = svc.volunteer_register(
+        actor=world.b.worker, name="李申请", phone="13900009999", area=world.b.grid
+    )
     rw = reward(world.b.grid, name="乙网格奖品")
     red = svc.redemption_create(actor=v.user, reward=rw, request_key="walk-b")
     first.refresh_from_db()
@@ -111,6 +117,8 @@ def volunteer_extras(world: World) -> dict[str, Any]:
         "vol_volunteer_b": v,
         "vol_activity_b": act,
         "vol_signup_b": s,
+        "vol_open_signup_b": open_signup,
+        "vol_applicant_b": applicant,
         "vol_claim_b": claim,
         "vol_reward_b": rw,
         "vol_redemption_b": red,

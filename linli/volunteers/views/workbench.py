@@ -68,10 +68,11 @@ def registrations(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@perm_required(Perm.APPROVE_VOLUNTEERS)
+@perm_required(Perm.VIEW_VOLUNTEERS)
 def volunteer_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve or reject an application; a new account's password is shown once."""
     user: Any = request.user
+    # Those who may not approve here find nothing (404), like any object outside their scope.
     volunteer = get_object_or_404(sel.registrations_pending(user), pk=pk)
     form = ReasonForm(request.POST)
     form.is_valid()
@@ -174,15 +175,13 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@perm_required(Perm.APPROVE_VOLUNTEERS)
+@perm_required(Perm.VIEW_VOLUNTEERS)
 def volunteer_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Suspend or reinstate an approved volunteer."""
     user: Any = request.user
+    # Those who may not approve here find nothing (404), like any object outside their scope.
     volunteer = get_object_or_404(
-        sel.volunteers_visible(user).filter(
-            pk__in=sel.Volunteer.objects.restrict(user, Perm.APPROVE_VOLUNTEERS).values("pk")
-        ),
-        pk=pk,
+        sel.Volunteer.objects.restrict(user, Perm.APPROVE_VOLUNTEERS), pk=pk
     )
     try:
         if request.POST.get("decision") == "reinstate":
@@ -448,4 +447,3 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "volunteers/rules.html", {"rules": rules, "form": form, "may_edit": may_edit}
     )
-
