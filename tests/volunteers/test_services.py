@@ -157,7 +157,7 @@ def test_sign_up_respects_capacity_and_is_idempotent(world: World) -> None:
     assert svc.signup_create(actor=v1.user, activity=act).pk == s.pk
     with pytest.raises(ValidationError) as exc:
         svc.signup_create(actor=v2.user, activity=act)
-    assert exc.value.messages == ["All places are taken."]
+    assert exc.value.messages == ["名额已满。"]
     assert Signup.objects.count() == 1
 
 
@@ -413,7 +413,7 @@ def test_insufficient_points_change_nothing(world: World) -> None:
     assert v.user is not None
     with pytest.raises(ValidationError) as exc:
         svc.redemption_create(actor=v.user, reward=rw, request_key="k1")
-    assert exc.value.messages == ["Not enough points: this reward costs 25, you have 20."]
+    assert exc.value.messages == ["积分不足：这件奖品需要25积分，您现有20积分。"]
     assert (Reward.objects.get().stock, svc.balance(v), Redemption.objects.count()) == (2, 20, 0)
 
 
@@ -424,7 +424,7 @@ def test_out_of_stock_changes_nothing(world: World) -> None:
     svc.redemption_create(actor=v.user, reward=rw, request_key="k1")
     with pytest.raises(ValidationError) as exc:
         svc.redemption_create(actor=v.user, reward=rw, request_key="k2")
-    assert exc.value.messages == ["Sorry, this reward is out of stock."]
+    assert exc.value.messages == ["抱歉，这件奖品已经兑完了。"]
     assert (Reward.objects.get().stock, svc.balance(v), Redemption.objects.count()) == (0, 15, 1)
 
 
