@@ -570,10 +570,11 @@ def _check_in(actor: Any, signup: Signup, hours: Decimal | None, how: str) -> Si
     signup.checked_in_by = _user(actor)
     signup.hours = hours
     signup.save()
+    shown = _("%(hours)s hours") % {"hours": f"{hours.normalize():f}"}
     _event(
         signup.volunteer,
         VolunteerEventKind.CHECKED_IN,
-        f"{signup.activity.title} · {hours:g} h · {how}",
+        f"{signup.activity.title} · {shown} · {how}",
         actor,
     )
     audit_record(

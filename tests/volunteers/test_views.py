@@ -300,3 +300,24 @@ def test_rules_page_lets_the_community_configure(world: World) -> None:
     )
     assert r.status_code == 403
     assert svc.rule_for("activity_hour", world.a.grid).points == 12  # type: ignore[union-attr]
+
+
+def test_organiser_page_shows_a_qr_code_that_opens_the_check_in(world: World) -> None:
+    v = approved_volunteer(world, world.a.householder)
+    act = activity(world.a.grid)
+    assert v.user is not None
+    svc.signup_create(actor=v.user, activity=act)
+    page = client_for(world.a.worker).get(reverse("volunteers:activity_detail", args=[act.pk]))
+    body = page.content.decode()
+    assert '<div class="mt-2 check-in-qr" id="check-in-qr"><svg' in body
+    # The QR code encodes the check-in page with the code; opening it fills the code in.
+    me = client_for(User.objects.get(pk=v.user.pk))
+    url = reverse("volunteers:me_check_in", args=[act.pk])
+    r = me.get(url, {"code": act.check_in_code})
+    assert f'value="{act.check_in_code}"' in r.content.decode()
+    assert Signup.objects.get().status == SignupStatus.SIGNED_UP  # a GET checks nobody in
+    me.post(url, {"code": act.check_in_code})
+    assert Signup.objects.get().status == SignupStatus.ATTENDED
+    # Grid B's worker cannot see the page (and so not the code).
+    r = client_for(world.b.worker).get(reverse("volunteers:activity_detail", args=[act.pk]))
+    assert r.status_code == 404

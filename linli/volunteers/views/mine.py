@@ -125,11 +125,17 @@ def signup(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
     return redirect("volunteers:me_activities")
 
 
-@require_POST
+@never_cache
 @volunteer_required
 def check_in(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
-    """Check myself in with the code the organiser shows."""
+    """Check myself in with the code the organiser shows. Scanning the organiser's QR code
+    opens this page with the code filled in; one tap checks in."""
     activity = sel.my_activity(volunteer, pk)
+    if request.method != "POST":
+        form = CheckInCodeForm(initial={"code": request.GET.get("code", "")[:8]})
+        return render(
+            request, "volunteers/me/check_in.html", {"v": volunteer, "a": activity, "form": form}
+        )
     form = CheckInCodeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Type the check-in code the organiser shows."))
