@@ -71,6 +71,7 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "volunteers:me_claim": lambda w, x: x["vol_signup_b"].pk,
     "volunteers:me_redeem": lambda w, x: x["vol_reward_b"].pk,
     "volunteers:me_redemption_cancel": lambda w, x: x["vol_redemption_b"].pk,
+    "volunteers:claim_photo": lambda w, x: x["vol_claim_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
 

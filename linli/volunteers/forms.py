@@ -150,6 +150,11 @@ class ClaimForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={**_TEXT, "rows": 4}),
     )
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={**_TEXT, "accept": "image/*"}),
+    )
 
 
 class RuleForm(forms.Form):

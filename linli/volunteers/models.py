@@ -424,6 +424,9 @@ class PointsClaim(ScopedModel):
     points = models.PositiveIntegerField(_("points"))
     hours = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     note = models.TextField(_("what was done"))
+    # Optional evidence beside the note, re-encoded (volunteers/photos.py) and served only to
+    # those who may see the claim.
+    photo = models.BinaryField(null=True, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
     )

@@ -56,6 +56,7 @@ from linli.volunteers.models import (
     VolunteerStatus,
     check_transition,
 )
+from linli.volunteers.photos import photo_clean
 
 # A volunteer may check themselves in from this long before the start until this long after
 # the end (people arrive early; the organiser may show the code at the end).
@@ -661,6 +662,7 @@ def _claim_create(
     points: int,
     hours: Decimal | None,
     note: str,
+    photo: bytes | None = None,
 ) -> PointsClaim:
     existing = PointsClaim.objects.filter(
         volunteer=volunteer, source_type=source_type, source_id=source_id
@@ -680,6 +682,7 @@ def _claim_create(
                 points=points,
                 hours=hours,
                 note=note,
+                photo=photo,
                 claimed_by=_user(actor),
             )
     except IntegrityError:
@@ -697,10 +700,13 @@ def _claim_create(
 
 
 @transaction.atomic
-def claim_for_signup(*, actor: Any, signup: Signup, note: str) -> PointsClaim:
+def claim_for_signup(
+    *, actor: Any, signup: Signup, note: str, photo: bytes | None = None
+) -> PointsClaim:
     """A volunteer claims points for hours at an activity they were checked in at.
 
-    The note says what was done; points are the activity-hour rule times the hours. A retried
+    The note says what was done (required: a photo alone is not evidence); an optional photo
+    is checked and re-encoded. Points are the activity-hour rule times the hours. A retried
     claim returns the claim already made.
     """
     volunteer = acting_volunteer(actor)
@@ -713,6 +719,7 @@ def claim_for_signup(*, actor: Any, signup: Signup, note: str) -> PointsClaim:
     rule = signup.activity.rule or rule_for(RuleKind.ACTIVITY_HOUR, signup.activity.area)
     if rule is None:
         raise ValidationError(_("No points rule is set for activity hours here yet."))
+    cleaned_photo = photo_clean(photo) if photo else None
     points = int((Decimal(rule.points) * signup.hours).to_integral_value())
     return _claim_create(
         actor=actor,
@@ -724,6 +731,7 @@ def claim_for_signup(*, actor: Any, signup: Signup, note: str) -> PointsClaim:
         points=max(points, 1),
         hours=signup.hours,
         note=note,
+        photo=cleaned_photo,
     )
 
 

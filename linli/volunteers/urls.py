@@ -21,6 +21,7 @@ workbench_patterns = [
     path("signups/<int:pk>/check-in/", workbench.signup_check_in, name="signup_check_in"),
     path("claims/", workbench.claim_list, name="claim_list"),
     path("claims/<int:pk>/review/", workbench.claim_review, name="claim_review"),
+    path("claims/<int:pk>/photo/", workbench.claim_photo, name="claim_photo"),
     path("store/", workbench.reward_list, name="reward_list"),
     path("store/<int:pk>/restock/", workbench.reward_restock, name="reward_restock"),
     path("redemptions/", workbench.redemption_list, name="redemption_list"),

@@ -67,6 +67,17 @@ def reward(area: Area, *, price: int = 15, stock: int = 2, name: str = "洗衣�
     return svc.reward_create(actor=None, area=area, name=name, price=price, stock=stock)
 
 
+def photo_bytes(size: tuple[int, int] = (64, 48), fmt: str = "PNG", **save: Any) -> bytes:
+    """A small real image, as a phone would upload it."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
 @dataclass
 class FakeOrder:
     """Stands in for linli.orders' WorkOrder (not in this branch): the attributes
@@ -103,7 +114,9 @@ def volunteer_extras(world: World) -> dict[str, Any]:
     first = svc.claim_for_signup(actor=v.user, signup=s, note="清扫了楼道")
     svc.claim_review(actor=None, claim=first, approve=True)
     second = attended(v, activity(world.b.grid, title="乙网格第二次活动"))
-    claim = svc.claim_for_signup(actor=v.user, signup=second, note="整理了车棚")
+    claim = svc.claim_for_signup(
+        actor=v.user, signup=second, note="整理了车棚", photo=photo_bytes()
+    )
     open_signup = svc.signup_create(
         actor=v.user, activity=activity(world.b.grid, title="乙网格第三次活动")
     )

@@ -33,6 +33,7 @@ from linli.volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
+from linli.volunteers.photos import MAX_UPLOAD_BYTES as photo_limit
 
 View = Callable[..., HttpResponse]
 
@@ -155,10 +156,18 @@ def check_in(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpRespons
 def claim(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
     """Claim points for an activity I was checked in at: say what I did."""
     s = sel.my_signup(volunteer, pk)
-    form = ClaimForm(request.POST or None)
+    form = ClaimForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("photo")
         try:
-            c = svc.claim_for_signup(actor=request.user, signup=s, note=form.cleaned_data["note"])
+            if upload is not None and upload.size > photo_limit:
+                raise ValidationError({"photo": _("The photo is too large (at most 8 MB).")})
+            c = svc.claim_for_signup(
+                actor=request.user,
+                signup=s,
+                note=form.cleaned_data["note"],
+                photo=upload.read() if upload is not None else None,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         except PermissionDenied as exc:

@@ -31,7 +31,7 @@ from linli.volunteers.forms import (
     RuleForm,
     add_service_errors,
 )
-from linli.volunteers.models import PointsEntry, VolunteerStatus
+from linli.volunteers.models import PointsClaim, PointsEntry, VolunteerStatus
 from linli.workbench.views.common import paginate, perm_required, pk_or_404
 
 
@@ -304,6 +304,21 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     page = paginate(request, sel.claims_pending(user))
     return render(request, "volunteers/claims.html", {"page": page})
+
+
+@perm_required(Perm.VIEW_VOLUNTEERS)
+def claim_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A claim's evidence photo, for those who may see the claim (404 for anyone else)."""
+    user: Any = request.user
+    claim = get_object_or_404(
+        PointsClaim.objects.restrict(user, Perm.VIEW_VOLUNTEERS).filter(photo__isnull=False),
+        pk=pk,
+    )
+    assert claim.photo is not None
+    response = HttpResponse(bytes(claim.photo), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST
