@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from linli.volunteers.models import PointsEntry, Redemption, Volunteer
 from tests.factories import PASSWORD, World, make_world
+from tests.volunteers.factories import photo_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -125,6 +126,10 @@ def test_volunteer_loop(
     # 5. The volunteer claims points, saying what they did.
     resident.locator(".activity", has_text="清扫楼道").get_by_role("link", name="申报积分").click()
     resident.fill("textarea[name=note]", "清扫了1号楼一至六层楼道，清理了杂物")
+    resident.set_input_files(
+        "input[name=photo]",
+        files=[{"name": "楼道.png", "mimeType": "image/png", "buffer": photo_bytes((320, 240))}],
+    )
     resident.screenshot(path=str(artifacts / "volunteers-me-claim.png"), full_page=True)
     resident.get_by_role("button", name="提交审核").click()
     resident.get_by_text("已提交审核").wait_for()
@@ -134,6 +139,8 @@ def test_volunteer_loop(
     worker.goto(f"{url}/w/volunteers/claims/")
     claim = worker.locator(".claim", has_text="清理了杂物")
     assert "20积分" in claim.inner_text()
+    photo = claim.locator("img.claim-photo")
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 320
     worker.screenshot(path=str(artifacts / "volunteers-claims.png"), full_page=True)
     claim.get_by_role("button", name="通过并入账").click()
     worker.get_by_text("积分已记入").wait_for()

@@ -121,7 +121,12 @@ def test_worker_registers_and_approval_shows_the_password_once(world: World) -> 
     user = User.objects.get(username=f"volunteer-{v.pk}")
     assert user.check_password(password.group(1))
     c = Client()
-    assert c.login(username=user.username, password=password.group(1))
+    r = c.post(
+        reverse("workbench:login"), {"username": user.username, "password": password.group(1)}
+    )
+    # Signing in at the workbench leads a volunteer to their own menu.
+    r = c.get(reverse("workbench:home"))
+    assert r.status_code == 302 and r["Location"] == reverse("volunteers:me")
     r = c.get(reverse("volunteers:me"))
     assert r.status_code == 200 and "我的积分" in r.content.decode()
 
