@@ -59,6 +59,7 @@ def board(request: HttpRequest) -> HttpResponse:
     """The points board (能量广场) of the resident's grid, this month."""
     _s, _e, month = sel.month_bounds(request.GET.get("month"))
     household = portal_household(user=request.user)
+    volunteer = sel.my_volunteer(request.user)
     return render(
         request,
         "volunteers/portal/board.html",
@@ -66,6 +67,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "rows": sel.board_for_resident(request.user, month=month),
             "month": month,
             "household": household,
+            "is_volunteer": volunteer is not None and volunteer.status == VolunteerStatus.APPROVED,
         },
     )
 
