@@ -72,6 +72,7 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "volunteers:me_redeem": lambda w, x: x["vol_reward_b"].pk,
     "volunteers:me_redemption_cancel": lambda w, x: x["vol_redemption_b"].pk,
     "volunteers:claim_photo": lambda w, x: x["vol_claim_b"].pk,
+    "volunteers:me_signup_cancel": lambda w, x: x["vol_open_signup_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
 

@@ -631,7 +631,11 @@ def signup_self_check_in(*, actor: Any, activity: Activity, code: str) -> Signup
 def signup_cancel(*, actor: Any, signup: Signup) -> Signup:
     """A volunteer gives up their place before they are checked in."""
     volunteer = acting_volunteer(actor)
-    signup = Signup.objects.select_for_update(of=("self",)).get(pk=signup.pk)
+    signup = (
+        Signup.objects.select_for_update(of=("self",))
+        .select_related("activity__area")
+        .get(pk=signup.pk)
+    )
     if signup.volunteer_id != volunteer.pk:
         raise PermissionDenied(_("This is not your sign-up."))
     _move(
@@ -643,7 +647,11 @@ def signup_cancel(*, actor: Any, signup: Signup) -> Signup:
     signup.status = SignupStatus.CANCELLED
     signup.save()
     audit_record(
-        actor=actor, action=AuditAction.CHANGE, obj=signup, changes={"status": "cancelled"}
+        actor=actor,
+        action=AuditAction.CHANGE,
+        obj=signup,
+        area=signup.activity.area,
+        changes={"status": "cancelled"},
     )
     return signup
 

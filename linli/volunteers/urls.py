@@ -34,6 +34,7 @@ workbench_patterns = [
     path("me/activities/<int:pk>/sign-up/", mine.signup, name="me_signup"),
     path("me/activities/<int:pk>/check-in/", mine.check_in, name="me_check_in"),
     path("me/signups/<int:pk>/claim/", mine.claim, name="me_claim"),
+    path("me/signups/<int:pk>/cancel/", mine.signup_cancel, name="me_signup_cancel"),
     path("me/points/", mine.points, name="me_points"),
     path("me/store/", mine.store, name="me_store"),
     path("me/store/<int:pk>/redeem/", mine.redeem, name="me_redeem"),

@@ -227,6 +227,7 @@ def test_volunteer_cannot_reach_the_sibling_grid(world: World) -> None:
         Redemption.objects.count(),
         PointsEntry.objects.count(),
         list(Redemption.objects.values_list("status", flat=True)),
+        list(Signup.objects.values_list("status", flat=True)),
     )
     calls = [
         ("post", "volunteers:me_signup", x["vol_activity_b"].pk, {}),
@@ -235,6 +236,7 @@ def test_volunteer_cannot_reach_the_sibling_grid(world: World) -> None:
         ("post", "volunteers:me_claim", x["vol_signup_b"].pk, {"note": "x"}),
         ("post", "volunteers:me_redeem", x["vol_reward_b"].pk, {"request_key": "k"}),
         ("post", "volunteers:me_redemption_cancel", x["vol_redemption_b"].pk, {}),
+        ("post", "volunteers:me_signup_cancel", x["vol_open_signup_b"].pk, {}),
     ]
     for method, name, pk, data in calls:
         r = getattr(me, method)(reverse(name, args=[pk]), data)
@@ -245,6 +247,7 @@ def test_volunteer_cannot_reach_the_sibling_grid(world: World) -> None:
         Redemption.objects.count(),
         PointsEntry.objects.count(),
         list(Redemption.objects.values_list("status", flat=True)),
+        list(Signup.objects.values_list("status", flat=True)),
     )
     assert after == before
     for name in ("volunteers:me_activities", "volunteers:me_store", "volunteers:me_points"):
@@ -326,3 +329,20 @@ def test_organiser_page_shows_a_qr_code_that_opens_the_check_in(world: World) ->
     # Grid B's worker cannot see the page (and so not the code).
     r = client_for(world.b.worker).get(reverse("volunteers:activity_detail", args=[act.pk]))
     assert r.status_code == 404
+
+
+def test_volunteer_gives_up_a_place_before_check_in(world: World) -> None:
+    v = approved_volunteer(world, world.a.householder)
+    act = activity(world.a.grid, capacity=1)
+    assert v.user is not None
+    s = svc.signup_create(actor=v.user, activity=act)
+    me = client_for(User.objects.get(pk=v.user.pk))
+    me.post(reverse("volunteers:me_signup_cancel", args=[s.pk]))
+    assert Signup.objects.get().status == SignupStatus.CANCELLED
+    # The place is free again; signing up once more reopens the same row.
+    me.post(reverse("volunteers:me_signup", args=[act.pk]))
+    assert list(Signup.objects.values_list("status", flat=True)) == [SignupStatus.SIGNED_UP]
+    svc.signup_check_in(actor=world.a.worker, signup=s)
+    r = me.post(reverse("volunteers:me_signup_cancel", args=[s.pk]), follow=True)
+    assert "已签到的报名不能取消。" in r.content.decode()
+    assert Signup.objects.get().status == SignupStatus.ATTENDED

@@ -126,6 +126,19 @@ def signup(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
     return redirect("volunteers:me_activities")
 
 
+@require_POST
+@volunteer_required
+def signup_cancel(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
+    """Give up my place before I am checked in."""
+    s = sel.my_signup(volunteer, pk)
+    try:
+        svc.signup_cancel(actor=request.user, signup=s)
+        messages.success(request, _("Your place was given up."))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("volunteers:me_activities")
+
+
 @never_cache
 @volunteer_required
 def check_in(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
