@@ -95,10 +95,24 @@ class RegisterForm(ApplyForm):
         widget=forms.Select(attrs=_SELECT),
     )
 
-    field_order = ["name", "phone", "area", "kind", "skills", "availability", "name_shown"]
+    field_order = [
+        "name",
+        "phone",
+        "area",
+        "residence_community",
+        "kind",
+        "employer",
+        "paired_community",
+        "skills",
+        "availability",
+        "name_shown",
+    ]
 
     def __init__(self, *args: Any, areas: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The worker fills this in for someone else.
+        self.fields["kind"].label = _("Registers as")
+        self.fields["availability"].label = _("When they can help")
         self.fields["area"].queryset = areas  # type: ignore[attr-defined]
         self.fields["residence_community"].queryset = _communities()  # type: ignore[attr-defined]
 
