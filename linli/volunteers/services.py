@@ -790,6 +790,36 @@ def points_claim_for_order(*, order: Any, volunteer_user: User) -> PointsClaim:
     )
 
 
+@transaction.atomic
+def points_claim_for_shift(*, shift: Any, volunteer_user: User) -> PointsClaim:
+    """Open a points claim for a checkpoint shift the volunteer served.
+
+    For the emergency capability's duty roster (not in this branch; wired at merge time).
+    *shift* is duck-typed: ``pk``, ``label`` (str, e.g. "3号门 5月2日 8:00–12:00"), ``grid``
+    (Area), ``ended_at`` (datetime or None) and ``note`` (str: what the shift recorded). The
+    checkpoint-shift rule of the nearest node applies; a shift not yet ended earns nothing.
+    Calling it again for the same shift returns the same claim.
+    """
+    volunteer = acting_volunteer(volunteer_user)
+    if shift.ended_at is None or shift.ended_at > timezone.now():
+        raise ValidationError(_("The shift has not ended yet."))
+    rule = rule_for(RuleKind.CHECKPOINT_SHIFT, shift.grid)
+    if rule is None:
+        raise ValidationError(_("No points rule is set for checkpoint shifts here yet."))
+    label = _("Checkpoint shift %(label)s") % {"label": shift.label}
+    return _claim_create(
+        actor=volunteer_user,
+        volunteer=volunteer,
+        source_type=SourceType.CHECKPOINT_SHIFT,
+        source_id=int(shift.pk),
+        source_label=label,
+        rule=rule,
+        points=rule.points,
+        hours=None,
+        note=_clean_note(str(shift.note or label)),
+    )
+
+
 def _post(
     *,
     volunteer: Volunteer,

@@ -91,6 +91,17 @@ class FakeOrder:
 
 
 @dataclass
+class FakeShift:
+    """Stands in for the emergency capability's checkpoint shift (not in this branch)."""
+
+    pk: int
+    label: str
+    grid: Area
+    ended_at: dt.datetime | None
+    note: str
+
+
+@dataclass
 class VolunteerWorld:
     """Grid B's volunteer objects for the cross-grid walk."""
 

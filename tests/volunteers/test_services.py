@@ -31,6 +31,7 @@ from linli.volunteers.models import (
 from tests.factories import World
 from tests.volunteers.factories import (
     FakeOrder,
+    FakeShift,
     activity,
     approved_volunteer,
     attended,
@@ -370,6 +371,22 @@ def test_points_claim_for_a_rated_order(world: World) -> None:
     unrated = FakeOrder(pk=43, number="WO-43", grid=world.a.grid, rating_stars=None, status="done")
     with pytest.raises(ValidationError):
         svc.points_claim_for_order(order=unrated, volunteer_user=v.user)
+    assert PointsClaim.objects.count() == 1
+
+
+def test_points_claim_for_a_checkpoint_shift(world: World) -> None:
+    svc.rule_create(actor=None, area=world.community, kind="checkpoint_shift", points=15)
+    v = approved_volunteer(world, world.a.householder)
+    assert v.user is not None
+    ended = timezone.now() - dt.timedelta(hours=1)
+    shift = FakeShift(pk=7, label="3号门 8:00–12:00", grid=world.a.grid, ended_at=ended, note="")
+    claim = svc.points_claim_for_shift(shift=shift, volunteer_user=v.user)
+    assert (claim.source_type, claim.source_id, claim.points) == ("checkpoint_shift", 7, 15)
+    assert claim.note == "卡口值守 3号门 8:00–12:00"
+    assert svc.points_claim_for_shift(shift=shift, volunteer_user=v.user).pk == claim.pk
+    running = FakeShift(pk=8, label="4号门", grid=world.a.grid, ended_at=None, note="")
+    with pytest.raises(ValidationError):
+        svc.points_claim_for_shift(shift=running, volunteer_user=v.user)
     assert PointsClaim.objects.count() == 1
 
 
