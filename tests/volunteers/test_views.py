@@ -195,7 +195,9 @@ def test_volunteer_signs_up_checks_in_claims_and_redeems(world: World) -> None:
     assert "打扫楼道" in worker.get(reverse("volunteers:claim_list")).content.decode()
     worker.post(reverse("volunteers:claim_review", args=[claim.pk]), {"decision": "approve"})
     assert svc.balance(v) == 20
-    assert 'id="balance">20<' in me.get(reverse("volunteers:me_points")).content.decode()
+    points_page = me.get(reverse("volunteers:me_points")).content.decode()
+    assert 'id="balance">20<' in points_page
+    assert "积分入账" in points_page and "清扫楼道 · +20" in points_page  # my own timeline
 
     rw = reward(world.community, price=15, stock=3)
     page = me.get(reverse("volunteers:me_store")).content.decode()

@@ -208,6 +208,7 @@ def points(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             "balance": svc.balance(volunteer),
             "entries": PointsEntry.objects.filter(volunteer=volunteer)[:100],
             "claims": volunteer.claims.order_by("-created_at")[:50],
+            "timeline": volunteer.events.select_related("actor")[:50],
         },
     )
 
