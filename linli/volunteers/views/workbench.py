@@ -71,6 +71,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
     return render(request, "volunteers/registrations.html", {"page": page})
 
 
+@never_cache
 @require_POST
 @perm_required(Perm.VIEW_VOLUNTEERS)
 def volunteer_review(request: HttpRequest, pk: int) -> HttpResponse:
