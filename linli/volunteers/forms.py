@@ -195,7 +195,9 @@ class RuleForm(forms.Form):
 
 
 class RewardForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs=_TEXT))
+    name = forms.CharField(
+        label=_("Reward name"), max_length=100, widget=forms.TextInput(attrs=_TEXT)
+    )
     area = forms.ModelChoiceField(
         label=_("Area"), queryset=Area.objects.none(), widget=forms.Select(attrs=_SELECT)
     )
