@@ -201,6 +201,12 @@ def volunteer_apply(
     if existing is not None:
         if existing.status != VolunteerStatus.REJECTED:
             return existing
+        _move(
+            VOLUNTEER_TRANSITIONS,
+            existing.status,
+            VolunteerStatus.APPLIED,
+            _("Only an open application can be approved."),
+        )
         for k, v in fields.items():
             setattr(existing, k, v)
         existing.status = VolunteerStatus.APPLIED
