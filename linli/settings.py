@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "linli.api",
     "linli.linkage",
     "linli.orders",
+    "linli.volunteers",
 ]
 
 MIDDLEWARE = [

@@ -17,4 +17,5 @@ urlpatterns = [
     path("c/", include("linli.command.urls")),
     path("api/v1/", include("linli.api.urls")),
     path("", include("linli.orders.urls")),
+    path("", include("linli.volunteers.urls")),
 ]

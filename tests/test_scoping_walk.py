@@ -32,6 +32,7 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.factories import PASSWORD, World, make_world
+from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,22 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "orders:attachment": lambda w, x: x["order_b"].attachments.get().pk,
     "orders:portal_detail": lambda w, x: x["order_b"].pk,
     "orders:portal_action": lambda w, x: x["order_b"].pk,
+    "volunteers:volunteer_review": lambda w, x: x["vol_applicant_b"].pk,
+    "volunteers:volunteer_detail": lambda w, x: x["vol_volunteer_b"].pk,
+    "volunteers:volunteer_status": lambda w, x: x["vol_volunteer_b"].pk,
+    "volunteers:entry_reverse": lambda w, x: x["vol_entry_b"].pk,
+    "volunteers:activity_detail": lambda w, x: x["vol_activity_b"].pk,
+    "volunteers:signup_check_in": lambda w, x: x["vol_open_signup_b"].pk,
+    "volunteers:claim_review": lambda w, x: x["vol_claim_b"].pk,
+    "volunteers:reward_restock": lambda w, x: x["vol_reward_b"].pk,
+    "volunteers:redemption_handle": lambda w, x: x["vol_redemption_b"].pk,
+    "volunteers:me_signup": lambda w, x: x["vol_activity_b"].pk,
+    "volunteers:me_check_in": lambda w, x: x["vol_activity_b"].pk,
+    "volunteers:me_claim": lambda w, x: x["vol_signup_b"].pk,
+    "volunteers:me_redeem": lambda w, x: x["vol_reward_b"].pk,
+    "volunteers:me_redemption_cancel": lambda w, x: x["vol_redemption_b"].pk,
+    "volunteers:claim_photo": lambda w, x: x["vol_claim_b"].pk,
+    "volunteers:me_signup_cancel": lambda w, x: x["vol_open_signup_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -90,6 +107,22 @@ LIST_PAGES = [
     "orders:board",
     "orders:stats",
     "orders:portal_list",
+    "volunteers:home",
+    "volunteers:registrations",
+    "volunteers:volunteer_list",
+    "volunteers:activity_list",
+    "volunteers:claim_list",
+    "volunteers:reward_list",
+    "volunteers:redemption_list",
+    "volunteers:rankings",
+    "volunteers:rule_list",
+    "volunteers:me",
+    "volunteers:me_activities",
+    "volunteers:me_points",
+    "volunteers:me_store",
+    "volunteers_portal:apply",
+    "volunteers_portal:board",
+    "volunteers_portal:store",
 ]
 
 EXEMPT = {
@@ -121,6 +154,8 @@ EXEMPT = {
     "orders:open311_services": "categories: deployment configuration",
     "orders:open311_requests": "API key scope; tested in tests/orders/test_open311.py",
     "orders:open311_request": "API key scope; tested in tests/orders/test_open311.py",
+    "volunteers:volunteer_create": "target chosen in the form; tested in tests/volunteers",
+    "volunteers:activity_create": "target chosen in the form; tested in tests/volunteers",
 }
 
 
@@ -172,6 +207,7 @@ def extras(world: World) -> dict[str, Any]:
         "leader_a": leader_a,
         "resident_a": resident_a,
         **_linkage_extras(world),
+        **volunteer_extras(world),
     }
 
 

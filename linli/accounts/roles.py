@@ -45,6 +45,11 @@ class Perm(StrEnum):
     HANDLE_ORDERS = "orders.handle"
     TAKE_ORDERS = "orders.take"
     ANSWER_ORDERS = "orders.answer"
+    # Volunteers, activities, points and rewards (linli.volunteers).
+    VIEW_VOLUNTEERS = "volunteers.view"
+    MANAGE_VOLUNTEERS = "volunteers.manage"
+    APPROVE_VOLUNTEERS = "volunteers.approve"
+    SERVE_AS_VOLUNTEER = "volunteers.serve"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -106,5 +111,28 @@ ROLE_RANK: dict[str, int] = {
     Role.SUBDISTRICT_OFFICER: 7,
     Role.DISTRICT_ADMIN: 8,
 }
+
+# Volunteers (linli.volunteers): workers view and manage volunteers, activities, claims and the
+# store of their nodes; registrations are approved by the community and above; a volunteer
+# holds only the right to serve (their own menu).
+_VOLUNTEER_PERMS: dict[str, set[Perm]] = {
+    Role.VOLUNTEER: {Perm.SERVE_AS_VOLUNTEER},
+    Role.GRID_WORKER: {Perm.VIEW_VOLUNTEERS, Perm.MANAGE_VOLUNTEERS},
+    Role.GRID_LEADER: {Perm.VIEW_VOLUNTEERS, Perm.MANAGE_VOLUNTEERS},
+    Role.COMMUNITY_WORKER: {
+        Perm.VIEW_VOLUNTEERS,
+        Perm.MANAGE_VOLUNTEERS,
+        Perm.APPROVE_VOLUNTEERS,
+    },
+    Role.COMMUNITY_HEAD: {Perm.VIEW_VOLUNTEERS, Perm.MANAGE_VOLUNTEERS, Perm.APPROVE_VOLUNTEERS},
+    Role.SUBDISTRICT_OFFICER: {
+        Perm.VIEW_VOLUNTEERS,
+        Perm.MANAGE_VOLUNTEERS,
+        Perm.APPROVE_VOLUNTEERS,
+    },
+    Role.DISTRICT_ADMIN: {Perm.VIEW_VOLUNTEERS, Perm.MANAGE_VOLUNTEERS, Perm.APPROVE_VOLUNTEERS},
+}
+for _role, _perms in _VOLUNTEER_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]

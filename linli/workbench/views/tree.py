@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.core.scoping import scope_for
 from linli.register import selectors as reg_sel
 from linli.register import services as reg
 from linli.register.models import (
@@ -35,6 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """The user's jurisdiction: the nodes they are bound to, each with its children counted."""
     user: Any = request.user
     roots = wb_sel.root_areas(user)
+    if not roots and not scope_for(user, Perm.SERVE_AS_VOLUNTEER).is_empty:
+        # A volunteer's workbench is their own small menu.
+        return redirect("volunteers:me")
     root_counts = wb_sel.counts_by_area(user, roots)
     children = list(Area.objects.filter(parent__in=roots).order_by("code"))
     child_counts = wb_sel.counts_by_area(user, children)
