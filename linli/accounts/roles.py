@@ -37,6 +37,9 @@ class Perm(StrEnum):
     VIEW_AUDIT = "audit.view"
     VIEW_COMMAND = "command.view"
     USE_API = "api.use"
+    VIEW_REPORTS = "reports.view"
+    DESIGN_REPORTS = "reports.design"
+    REQUEST_REPORTS = "reports.request"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -63,6 +66,20 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Departments see the register masked and the command view; no reveal, no edits.
     Role.DEPARTMENT: frozenset(_STAFF_READ),
 }
+
+# Reports (linli.reports): staff render and download forms for their scope; heads and up
+# design templates; departments and community staff register data requests.
+_REPORT_PERMS: dict[str, set[Perm]] = {
+    Role.GRID_WORKER: {Perm.VIEW_REPORTS},
+    Role.GRID_LEADER: {Perm.VIEW_REPORTS},
+    Role.COMMUNITY_WORKER: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS},
+    Role.COMMUNITY_HEAD: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
+    Role.SUBDISTRICT_OFFICER: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
+    Role.DISTRICT_ADMIN: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
+    Role.DEPARTMENT: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS},
+}
+for _role, _perms in _REPORT_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 # A user may grant a role only if it ranks at or below their own highest role on that node.
 ROLE_RANK: dict[str, int] = {
