@@ -355,6 +355,9 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
             label = str(col.cell({path: r[path]}, {}) or "—")
             groups.append({"key": str(r[path] or ""), "label": label, "values": {k: _number(r[k]) for k in aggs}})
         default_label = col.label
+    if spec.dimension == "tag":
+        # The total counts each tagged row once (a row with two tags is in two rows above).
+        qs = qs.filter(pk__in=qs.filter(**{f"{rs.tag_path}__isnull": False}).values("pk"))
     totals = {k: _number(v) for k, v in qs.aggregate(**aggs).items()} if aggs else {}
     title, lines, info, unit, footer = _header(spec, area, period)
     headers = [HeaderCell("序号", "", 6, "int"), HeaderCell(spec.dimension_label or default_label, "", 16, "text")]

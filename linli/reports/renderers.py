@@ -104,7 +104,11 @@ def render_xlsx(
             while i < ncols:
                 g = table.columns[i].group
                 if not g:
-                    ws.merge_range(row, i, row + 1, i, escape_cell(table.columns[i].label), f_head)
+                    # A label over both header rows. constant_memory writes rows in order, so
+                    # merge_range (which writes the row below at once) would drop the rest of
+                    # this row: write the cell now and register the merge for the file.
+                    ws.write_string(row, i, escape_cell(table.columns[i].label), f_head)
+                    ws.merge.append([row, i, row + 1, i])
                     i += 1
                     continue
                 j = i
@@ -115,6 +119,8 @@ def render_xlsx(
             for i, c in enumerate(table.columns):
                 if c.group:
                     ws.write_string(row + 1, i, escape_cell(c.label), f_head)
+                else:
+                    ws.write_blank(row + 1, i, None, f_head)
             row += 2
         else:
             for i, c in enumerate(table.columns):
@@ -272,6 +278,9 @@ def render_pdf(table: Table, path: Path, *, progress: Progress = _noop) -> int:
         data.append([Paragraph(_esc(c.label), s_head) for c in table.columns])
         head_rows = 1
     style.append(("BACKGROUND", (0, 0), (-1, head_rows - 1), colors.HexColor("#F2F2F2")))
+    for i, c in enumerate(table.columns):
+        if c.kind in ("int", "decimal"):
+            style.append(("ALIGN", (i, head_rows), (i, -1), "CENTER"))
     n = 0
     for kind, cells in table.rows:
         r = len(data)
