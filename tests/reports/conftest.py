@@ -53,29 +53,34 @@ def b_markers(w: World) -> list[str]:
     return [m for m in out if m]
 
 
-def soffice_text(path: Path, tmp: Path) -> str:
-    """Open *path* with LibreOffice headless and return what it reads (as CSV or text)."""
+def soffice_texts(paths: list[Path], tmp: Path) -> dict[Path, str]:
+    """Open each file with LibreOffice headless (one process for all) and return what it
+    reads, as CSV (UTF-8)."""
     if SOFFICE is None:
         pytest.skip("LibreOffice (soffice) is not installed")
-    out = tmp / ("lo-" + path.stem)
+    out = tmp / "lo-out"
     out.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".pdf":
-        # LibreOffice opens a PDF in Draw; its text export is the check.
-        target = "txt:Text"
-        args = ["--infilter=writer_pdf_import"]
-    else:
-        target = "csv:Text - txt - csv (StarCalc):44,34,76,1"
-        args = []
-    subprocess.run(
-        [SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp}/lo-profile", *args,
-         "--convert-to", target, "--outdir", str(out), str(path)],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    produced = list(out.iterdir())
-    assert produced, f"LibreOffice produced nothing for {path.name}"
-    return produced[0].read_text(encoding="utf-8", errors="replace")
+    texts: dict[Path, str] = {}
+    for suffix in sorted({p.suffix for p in paths}):
+        group = [p for p in paths if p.suffix == suffix]
+        args = ["--infilter=CSV:44,34,76,1"] if suffix == ".csv" else []
+        subprocess.run(
+            [SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp}/lo-profile", *args,
+             "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
+             "--outdir", str(out / suffix[1:]), *map(str, group)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        for p in group:
+            produced = out / suffix[1:] / (p.stem + ".csv")
+            assert produced.exists(), f"LibreOffice could not read {p.name}"
+            texts[p] = produced.read_text(encoding="utf-8")
+    return texts
+
+
+def soffice_text(path: Path, tmp: Path) -> str:
+    return soffice_texts([path], tmp)[path]
 
 
 def csv_rows(text: str) -> list[list[str]]:
