@@ -431,6 +431,11 @@ def _next_due(day: dt.date, recurrence: str) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def due_horizon() -> dt.date:
+    """Requests due on or before this day are "due": this day and the next six (a week)."""
+    return timezone.localdate() + dt.timedelta(days=6)
+
+
 def data_request_transition(*, request: DataRequest, to: str) -> None:
     if to not in DATA_REQUEST_TRANSITIONS[request.status]:
         raise ValidationError(
@@ -443,10 +448,10 @@ def data_request_transition(*, request: DataRequest, to: str) -> None:
 def data_requests_render_due(
     *, actor: Any, requests: list[DataRequest], on: dt.date | None = None
 ) -> list[DataRequestDelivery]:
-    """Render every open request among *requests* that is due by *on* (default: within the
-    coming week), in one batch; log a delivery each and move recurring ones to their next due
+    """Render every open request among *requests* that is due by *on* (default:
+    due_horizon()), in one batch; log a delivery each and move recurring ones to their next due
     date. A request already delivered for its due date is not rendered again."""
-    on = on or timezone.localdate() + dt.timedelta(days=7)
+    on = on or due_horizon()
     batch = secrets.token_hex(6)
     out = []
     for req in requests:
