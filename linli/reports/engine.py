@@ -58,6 +58,17 @@ class Table:
     def has_groups(self) -> bool:
         return any(c.group for c in self.columns)
 
+    def group_row(self) -> list[dict[str, Any]]:
+        """The upper header row: each group once with its span; ungrouped columns span both
+        header rows."""
+        out: list[dict[str, Any]] = []
+        for c in self.columns:
+            if c.group and out and out[-1]["group"] == c.group:
+                out[-1]["span"] += 1
+            else:
+                out.append({"group": c.group, "label": c.group or c.label, "span": 1})
+        return out
+
 
 def _fill(text: str, values: dict[str, str]) -> str:
     for k, v in values.items():
@@ -196,8 +207,6 @@ def _ledger(
     order += [o for o in rs.default_order if o not in order]
     qs = qs.order_by(*order)
     total = qs.count()
-    if limit is not None:
-        total = min(total, limit)
     aux = {name: rs.aux[name](qs) for name in aux_names}
     title, lines, info, unit, footer = _header(spec, area, period)
     headers = [

@@ -58,6 +58,14 @@ class ReportTemplate(ScopedModel):
         return self.title
 
     @property
+    def display_title(self) -> str:
+        """The title without the placeholders filled at render time ({area}, {community})."""
+        title = self.title
+        for key in ("{area}", "{community}", "{period}", "{date}", "{department}"):
+            title = title.replace(key, "")
+        return title.strip() or self.code
+
+    @property
     def is_library(self) -> bool:
         return self.owner_area_id is None
 
