@@ -56,6 +56,14 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "workbench:user_detail": lambda w, x: w.b.worker.pk,
     "workbench:binding_revoke": lambda w, x: x["binding_b"].pk,
     "portal:correct": lambda w, x: w.b.member.pk,
+    "reports:template_detail": lambda w, x: x["report_template_b"].pk,
+    "reports:template_edit": lambda w, x: x["report_template_b"].pk,
+    "reports:template_preview": lambda w, x: x["report_template_b"].pk,
+    "reports:template_export": lambda w, x: x["report_template_b"].pk,
+    "reports:template_copy": lambda w, x: x["report_template_b"].pk,
+    "reports:render_detail": lambda w, x: x["report_render_b"].pk,
+    "reports:render_download": lambda w, x: x["report_render_b"].pk,
+    "reports:request_detail": lambda w, x: x["data_request_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
 
@@ -67,6 +75,8 @@ LIST_PAGES = [
     "workbench:user_list",
     "command:home",
     "portal:home",
+    "reports:home",
+    "reports:request_list",
 ]
 
 EXEMPT = {
@@ -85,6 +95,11 @@ EXEMPT = {
     # Creating a person/user takes its grid from the form; covered in tests/workbench.
     "workbench:person_create": "target chosen in the form; tested in tests/workbench",
     "workbench:user_create": "target chosen in the form; tested in tests/workbench",
+    # Report actions whose targets come from the form or the user's own scope.
+    "reports:template_import": "owner chosen in the form among the user's nodes; tests/reports",
+    "reports:render_create": "template and area chosen in the form; tested in tests/reports",
+    "reports:request_create": "template and area chosen in the form; tested in tests/reports",
+    "reports:request_render_due": "renders the user's own due requests; tested in tests/reports",
 }
 
 
@@ -131,7 +146,29 @@ def extras(world: World) -> dict[str, Any]:
         "binding_b": RoleBinding.objects.get(user=world.b.worker),
         "leader_a": leader_a,
         "resident_a": resident_a,
+        **_report_extras(world),
     }
+
+
+def _report_extras(world: World) -> dict[str, Any]:
+    """Grid B's own report template, a render made for grid B and a data request for it."""
+    from linli.reports import services as rep
+
+    spec = {
+        "kind": "ledger",
+        "rowset": "register.person",
+        "header": {"title": "乙网格名单"},
+        "columns": [{"source": "name", "label": "姓名"}],
+    }
+    template = rep.template_create(actor=None, code="b-list", spec=spec, owner_area=world.b.grid)
+    made = rep.render_request(
+        actor=world.b.worker, template=template, area=world.b.grid, fmt="csv", enqueue=False
+    )
+    rep.render_run(render_id=made.pk)
+    request = rep.data_request_create(
+        actor=None, department="乙部门", template=template, area=world.b.grid, due_on=made.created_at.date()
+    )
+    return {"report_template_b": template, "report_render_b": made, "data_request_b": request}
 
 
 def _snapshot() -> tuple[Any, ...]:
@@ -221,6 +258,8 @@ def test_list_pages_hold_nothing_of_the_sibling_grid(world: World, extras: dict[
         b.dwelling.address,
         b.worker.username,
         "乙区小区",
+        "乙网格名单",
+        "乙部门",
     ]
     failures = []
     clients = _clients(world, extras)

@@ -134,14 +134,14 @@ def _editor_context(template: ReportTemplate, spec: dict[str, Any], user: Any) -
     }
 
 
-@perm_required(Perm.DESIGN_REPORTS)
+@perm_required(Perm.VIEW_REPORTS)
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor: save the form as the template's next version; on an error keep what was
     typed and say what is wrong."""
     user: Any = request.user
     template = _template(user, pk)
     if not selectors.template_editable(user, template):
-        raise Http404
+        raise PermissionDenied
     spec = template.current().spec
     errors: list[str] = []
     if request.method == "POST":
@@ -218,10 +218,12 @@ def _design_area(request: HttpRequest) -> Any:
 
 
 @require_POST
-@perm_required(Perm.DESIGN_REPORTS)
+@perm_required(Perm.VIEW_REPORTS)
 def template_copy(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     template = _template(user, pk)
+    if scope_for(user, Perm.DESIGN_REPORTS).is_empty:
+        raise PermissionDenied
     area = _design_area(request)
     code = request.POST.get("code", "").strip() or f"{template.code}-{area.code}".lower()
     try:
