@@ -166,7 +166,11 @@ def _report_extras(world: World) -> dict[str, Any]:
     )
     rep.render_run(render_id=made.pk)
     request = rep.data_request_create(
-        actor=None, department="乙部门", template=template, area=world.b.grid, due_on=made.created_at.date()
+        actor=None,
+        department="乙部门",
+        template=template,
+        area=world.b.grid,
+        due_on=made.created_at.date(),
     )
     return {"report_template_b": template, "report_render_b": made, "data_request_b": request}
 

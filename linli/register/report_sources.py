@@ -31,7 +31,9 @@ from linli.reports.registry import Aux, Column, Filter, Measure, Row, RowSet, re
 
 
 def _under(qs: QuerySet[Any], area: Area, lookup: str = "grid_id") -> QuerySet[Any]:
-    return qs.filter(**{f"{lookup}__in": Area.objects.filter(path__startswith=area.path).values("id")})
+    return qs.filter(
+        **{f"{lookup}__in": Area.objects.filter(path__startswith=area.path).values("id")}
+    )
 
 
 def _label(choices: Any, value: Any) -> str:
@@ -188,7 +190,11 @@ PERSON = RowSet(
             ),
             Column("grid", "所属网格", ("grid__name",), order="grid__path", width=12),
             Column(
-                "community", "所属社区", ("grid__parent__name",), order="grid__parent__path", width=14
+                "community",
+                "所属社区",
+                ("grid__parent__name",),
+                order="grid__parent__path",
+                width=14,
             ),
             Column(
                 "householder",
@@ -210,9 +216,11 @@ PERSON = RowSet(
                 "dwelling_use",
                 "房屋用途",
                 ("household__dwelling__use",),
-                lambda r, a: _label(DwellingUse, r["household__dwelling__use"])
-                if r["household__dwelling__use"]
-                else "",
+                lambda r, a: (
+                    _label(DwellingUse, r["household__dwelling__use"])
+                    if r["household__dwelling__use"]
+                    else ""
+                ),
                 width=10,
             ),
             Column("tags", "人员类别标签", ("id",), _tags_cell("tags"), aux=("tags",), width=20),
@@ -232,7 +240,9 @@ PERSON = RowSet(
         f.key: f
         for f in [
             Filter("status", "人员状态", "choice", lambda v: Q(status=v), PersonStatus.choices),
-            Filter("residency", "人口类别", "multi", lambda v: Q(residency__in=v), Residency.choices),
+            Filter(
+                "residency", "人口类别", "multi", lambda v: Q(residency__in=v), Residency.choices
+            ),
             Filter("sex", "性别", "choice", lambda v: Q(sex=v), Sex.choices),
             Filter(
                 "tags_any",
@@ -257,7 +267,9 @@ PERSON = RowSet(
                 lambda v: Q(household__dwelling__use__in=v),
                 DwellingUse.choices,
             ),
-            Filter("relation", "与户主关系", "multi", lambda v: Q(relation__in=v), Relation.choices),
+            Filter(
+                "relation", "与户主关系", "multi", lambda v: Q(relation__in=v), Relation.choices
+            ),
         ]
     },
 )
@@ -304,7 +316,13 @@ HOUSEHOLD = RowSet(
                 width=14,
             ),
             Column("grid", "所属网格", ("grid__name",), order="grid__path", width=12),
-            Column("householder", "户主姓名", ("householder__name",), order="householder__name_pinyin", width=10),
+            Column(
+                "householder",
+                "户主姓名",
+                ("householder__name",),
+                order="householder__name_pinyin",
+                width=10,
+            ),
             Column("householder_id", "户主身份号码", ("householder__id_masked",), width=21),
             Column(
                 "householder_id_full",
@@ -320,9 +338,11 @@ HOUSEHOLD = RowSet(
                 "householder_residency",
                 "户主人口类别",
                 ("householder__residency",),
-                lambda r, a: _label(Residency, r["householder__residency"])
-                if r["householder__residency"]
-                else "",
+                lambda r, a: (
+                    _label(Residency, r["householder__residency"])
+                    if r["householder__residency"]
+                    else ""
+                ),
                 width=12,
             ),
             Column(
@@ -442,7 +462,11 @@ DWELLING = RowSet(
         for c in [
             Column("address", "房屋地址", ("address",), order="address", width=30),
             Column(
-                "estate", "小区", ("building__estate__name",), order="building__estate__name", width=14
+                "estate",
+                "小区",
+                ("building__estate__name",),
+                order="building__estate__name",
+                width=14,
             ),
             Column("building", "楼栋", ("building__name",), order="building__sort_key", width=8),
             Column("entrance", "单元", ("entrance__name",), width=8),
@@ -498,7 +522,13 @@ DWELLING = RowSet(
         f.key: f
         for f in [
             Filter("use", "房屋用途", "multi", lambda v: Q(use__in=v), DwellingUse.choices),
-            Filter("occupied", "是否有人居住", "choice", _occupied_q, [("yes", "有人居住"), ("no", "无人居住")]),
+            Filter(
+                "occupied",
+                "是否有人居住",
+                "choice",
+                _occupied_q,
+                [("yes", "有人居住"), ("no", "无人居住")],
+            ),
         ]
     },
 )

@@ -60,19 +60,19 @@ class TablePage(Schema):
 
 
 class DataValueOut(Schema):
-    dataSet: str  # noqa: N815 (DHIS2's field names)
-    dataElement: str  # noqa: N815
+    dataSet: str
+    dataElement: str
     period: str
-    orgUnit: str  # noqa: N815
-    categoryOptionCombo: str | None = None  # noqa: N815
+    orgUnit: str
+    categoryOptionCombo: str | None = None
     value: str
 
 
 class DataValueSetOut(Schema):
     period: str
-    orgUnit: str  # noqa: N815
-    completeDate: str  # noqa: N815
-    dataValues: list[DataValueOut]  # noqa: N815
+    orgUnit: str
+    completeDate: str
+    dataValues: list[DataValueOut]
 
 
 def _area(request: HttpRequest, area_id: int) -> tuple[Any, Area]:

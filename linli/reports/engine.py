@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -108,12 +109,18 @@ def rows_queryset(
     return qs.filter(q) if q else qs
 
 
-def _header(spec: TemplateSpec, area: Area, period: str) -> tuple[str, list[str], list[str], str, list[str]]:
+def _header(
+    spec: TemplateSpec, area: Area, period: str
+) -> tuple[str, list[str], list[str], str, list[str]]:
     h = spec.header
     values = _placeholders(area, h, period)
     lines = [
         _fill(x, values)
-        for x in (h.subtitle, h.department and f"发文部门：{h.department}", h.period and f"统计时段：{h.period}")
+        for x in (
+            h.subtitle,
+            h.department and f"发文部门：{h.department}",
+            h.period and f"统计时段：{h.period}",
+        )
         if x
     ]
     return (
@@ -155,7 +162,9 @@ def build_table(
     limit: int | None = None,
 ) -> Table:
     if spec.kind == "ledger":
-        return _ledger(spec, user=user, area=area, period=period, reveal_reason=reveal_reason, limit=limit)
+        return _ledger(
+            spec, user=user, area=area, period=period, reveal_reason=reveal_reason, limit=limit
+        )
     return _statistics(spec, user=user, area=area, period=period)
 
 
@@ -203,7 +212,9 @@ def _ledger(
         order.append(group_col.order)
     for s in spec.sort:
         o = rs.columns[s.source].order
-        order.append(o[1:] if o.startswith("-") and s.descending else ("-" + o if s.descending else o))
+        order.append(
+            o[1:] if o.startswith("-") and s.descending else ("-" + o if s.descending else o)
+        )
     order += [o for o in rs.default_order if o not in order]
     qs = qs.order_by(*order)
     total = qs.count()
@@ -278,7 +289,7 @@ def _ledger_rows(
 
             getters.append(reveal_or_mask)
         else:
-            getters.append(lambda r, col=col: col.cell(r, aux))
+            getters.append(partial(_plain, col, aux))
     seq_index = [i for i, (c, _col) in enumerate(shown) if c.source == SEQ]
     group_key: Any = object()
     group_label = ""
@@ -300,6 +311,10 @@ def _ledger_rows(
     if group_col is not None and group_n:
         yield SUBTOTAL, _summary(width, f"小计（{group_label}）：{group_n} {unit}")
     yield TOTAL, _summary(width, f"合计：{n} {unit}")
+
+
+def _plain(col: registry.Column, aux: registry.Aux, r: registry.Row) -> Any:
+    return col.cell(r, aux)
 
 
 def _summary(width: int, text: str) -> list[Any]:
@@ -341,7 +356,9 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
         found = {r[rs.tag_path]: r for r in rows if r[rs.tag_path]}
         for tag in Tag.objects.filter(code__in=found).order_by("sort_key", "code"):
             r = found[tag.code]
-            groups.append({"key": tag.code, "label": tag.name, "values": {k: _number(r[k]) for k in aggs}})
+            groups.append(
+                {"key": tag.code, "label": tag.name, "values": {k: _number(r[k]) for k in aggs}}
+            )
         default_label = "人员类别"
     elif spec.dimension == "month":
         col = rs.columns[spec.dimension_field]
@@ -354,7 +371,9 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
         for r in rows:
             month = r["_month"]
             label = f"{month:%Y-%m}" if month else "—"
-            groups.append({"key": label, "label": label, "values": {k: _number(r[k]) for k in aggs}})
+            groups.append(
+                {"key": label, "label": label, "values": {k: _number(r[k]) for k in aggs}}
+            )
         default_label = "月份"
     else:
         col = rs.columns[spec.dimension_field]
@@ -362,15 +381,32 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
         rows = qs.values(path).annotate(**aggs).order_by(path)
         for r in rows:
             label = str(col.cell({path: r[path]}, {}) or "—")
-            groups.append({"key": str(r[path] or ""), "label": label, "values": {k: _number(r[k]) for k in aggs}})
+            groups.append(
+                {
+                    "key": str(r[path] or ""),
+                    "label": label,
+                    "values": {k: _number(r[k]) for k in aggs},
+                }
+            )
         default_label = col.label
     if spec.dimension == "tag":
         # The total counts each tagged row once (a row with two tags is in two rows above).
         qs = qs.filter(pk__in=qs.filter(**{f"{rs.tag_path}__isnull": False}).values("pk"))
     totals = {k: _number(v) for k, v in qs.aggregate(**aggs).items()} if aggs else {}
     title, lines, info, unit, footer = _header(spec, area, period)
-    headers = [HeaderCell("序号", "", 6, "int"), HeaderCell(spec.dimension_label or default_label, "", 16, "text")]
-    headers += [HeaderCell(m.label, m.group, m.width or max(8, len(m.label) * 2), "decimal" if m.agg == "sum" else "int") for m in spec.measures]
+    headers = [
+        HeaderCell("序号", "", 6, "int"),
+        HeaderCell(spec.dimension_label or default_label, "", 16, "text"),
+    ]
+    headers += [
+        HeaderCell(
+            m.label,
+            m.group,
+            m.width or max(8, len(m.label) * 2),
+            "decimal" if m.agg == "sum" else "int",
+        )
+        for m in spec.measures
+    ]
 
     def rows_iter() -> Iterator[tuple[str, list[Any]]]:
         for i, g in enumerate(groups, start=1):
@@ -410,9 +446,7 @@ def _by_child_area(
         children = [c for c in children if visible.filter(pk=c.pk).exists()]
     if not children:
         children = [area]
-    per_grid = {
-        r[rs.grid_path]: r for r in qs.values(rs.grid_path).annotate(**aggs).order_by()
-    }
+    per_grid = {r[rs.grid_path]: r for r in qs.values(rs.grid_path).annotate(**aggs).order_by()}
     out = []
     for child in children:
         grid_ids = set(
@@ -420,9 +454,7 @@ def _by_child_area(
         )
         values: dict[str, Any] = {}
         for m in spec.measures:
-            values[m.key] = sum(
-                (_number(per_grid[g][m.key]) for g in grid_ids if g in per_grid), 0
-            )
+            values[m.key] = sum((_number(per_grid[g][m.key]) for g in grid_ids if g in per_grid), 0)
         out.append({"key": child.code, "label": child.name, "values": values})
     return out
 

@@ -12,8 +12,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from linli.areas.models import Area
 from linli.reports import registry
-from linli.reports.models import RenderFormat, Recurrence
+from linli.reports.models import Recurrence, RenderFormat, ReportTemplate
 from linli.reports.spec import MANUAL, SEQ
 
 
@@ -117,8 +118,8 @@ def spec_from_post(data: QueryDict, base: dict[str, Any], rs: registry.RowSet) -
 class RenderForm(forms.Form):
     """Render one template for one of the user's areas."""
 
-    area = forms.ModelChoiceField(
-        queryset=None,  # type: ignore[arg-type]
+    area: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Area.objects.none(),
         label=_("Area"),
         empty_label=None,
         widget=forms.Select(attrs={"class": "form-select"}),
@@ -142,8 +143,12 @@ class RenderForm(forms.Form):
 
 class DataRequestForm(forms.Form):
     department = forms.CharField(label=_("Department"), max_length=100)
-    template = forms.ModelChoiceField(queryset=None, label=_("Template"))  # type: ignore[arg-type]
-    area = forms.ModelChoiceField(queryset=None, label=_("Area"))  # type: ignore[arg-type]
+    template: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=ReportTemplate.objects.none(), label=_("Template")
+    )
+    area: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Area.objects.none(), label=_("Area")
+    )
     period = forms.CharField(label=_("Period"), max_length=60, required=False)
     due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     recurrence = forms.ChoiceField(choices=Recurrence.choices, label=_("Recurrence"))

@@ -116,7 +116,10 @@ LIBRARY: dict[str, dict[str, Any]] = {
             _col("manual", "帮扶措施", width=16),
         ],
         header={"department": "民政部门 / 残联"},
-        filters={"status": "living", "tags_any": ["disabled", "low_income", "chronic_illness", "pregnant"]},
+        filters={
+            "status": "living",
+            "tags_any": ["disabled", "low_income", "chronic_illness", "pregnant"],
+        },
         group_by="grid",
         subtotals=True,
     ),
@@ -177,8 +180,18 @@ LIBRARY: dict[str, dict[str, Any]] = {
         "dimension_label": "辖区（网格）",
         "measures": [
             {"key": "total", "label": "实有人口", "group": ""},
-            {"key": "registered", "label": "户籍", "where": {"residency": ["registered"]}, "group": "按人口类别"},
-            {"key": "long_term", "label": "常住", "where": {"residency": ["long_term"]}, "group": "按人口类别"},
+            {
+                "key": "registered",
+                "label": "户籍",
+                "where": {"residency": ["registered"]},
+                "group": "按人口类别",
+            },
+            {
+                "key": "long_term",
+                "label": "常住",
+                "where": {"residency": ["long_term"]},
+                "group": "按人口类别",
+            },
             {
                 "key": "floating",
                 "label": "流动/租住",
@@ -188,7 +201,12 @@ LIBRARY: dict[str, dict[str, Any]] = {
             {"key": "male", "label": "男", "where": {"sex": "M"}, "group": "按性别"},
             {"key": "female", "label": "女", "where": {"sex": "F"}, "group": "按性别"},
             {"key": "minors", "label": "0–17岁", "where": {"age_max": 17}, "group": "按年龄"},
-            {"key": "adults", "label": "18–59岁", "where": {"age_min": 18, "age_max": 59}, "group": "按年龄"},
+            {
+                "key": "adults",
+                "label": "18–59岁",
+                "where": {"age_min": 18, "age_max": 59},
+                "group": "按年龄",
+            },
             {"key": "elderly", "label": "60岁及以上", "where": {"age_min": 60}, "group": "按年龄"},
             {
                 "key": "elderly_alone",
@@ -196,8 +214,18 @@ LIBRARY: dict[str, dict[str, Any]] = {
                 "where": {"tags_any": ["elderly_alone"]},
                 "group": "重点关注",
             },
-            {"key": "disabled", "label": "残疾人", "where": {"tags_any": ["disabled"]}, "group": "重点关注"},
-            {"key": "low_income", "label": "低保", "where": {"tags_any": ["low_income"]}, "group": "重点关注"},
+            {
+                "key": "disabled",
+                "label": "残疾人",
+                "where": {"tags_any": ["disabled"]},
+                "group": "重点关注",
+            },
+            {
+                "key": "low_income",
+                "label": "低保",
+                "where": {"tags_any": ["low_income"]},
+                "group": "重点关注",
+            },
         ],
     },
     "dwelling-occupancy": {
@@ -214,7 +242,12 @@ LIBRARY: dict[str, dict[str, Any]] = {
         "dimension_label": "辖区（网格）",
         "measures": [
             {"key": "total", "label": "房屋总数"},
-            {"key": "occupied", "label": "有人居住", "where": {"occupied": "yes"}, "group": "入住情况"},
+            {
+                "key": "occupied",
+                "label": "有人居住",
+                "where": {"occupied": "yes"},
+                "group": "入住情况",
+            },
             {"key": "empty", "label": "无人居住", "where": {"occupied": "no"}, "group": "入住情况"},
             {"key": "owner", "label": "自住", "where": {"use": ["owner"]}, "group": "房屋用途"},
             {"key": "rented", "label": "出租", "where": {"use": ["rented"]}, "group": "房屋用途"},
@@ -241,7 +274,11 @@ LIBRARY: dict[str, dict[str, Any]] = {
             {"key": "male", "label": "男", "where": {"sex": "M"}},
             {"key": "female", "label": "女", "where": {"sex": "F"}},
             {"key": "elderly", "label": "其中60岁及以上", "where": {"age_min": 60}},
-            {"key": "floating", "label": "其中流动人口", "where": {"residency": ["floating", "tenant"]}},
+            {
+                "key": "floating",
+                "label": "其中流动人口",
+                "where": {"residency": ["floating", "tenant"]},
+            },
         ],
     },
 }

@@ -223,9 +223,7 @@ class DataRequest(ScopedModel):
     week/month. The community answers all due requests in one action."""
 
     department = models.CharField(_("department"), max_length=100)
-    template = models.ForeignKey(
-        ReportTemplate, on_delete=models.PROTECT, related_name="requests"
-    )
+    template = models.ForeignKey(ReportTemplate, on_delete=models.PROTECT, related_name="requests")
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     period = models.CharField(_("period"), max_length=60, blank=True)
     due_on = models.DateField(_("due date"))

@@ -70,11 +70,12 @@ class Filter:
     label: str
     kind: str
     q: Callable[[Any], Q]
-    choices: Sequence[tuple[str, str]] | Callable[[], Sequence[tuple[str, str]]] = ()
+    # (value, label) pairs; labels may be lazy translations.
+    choices: Sequence[tuple[str, Any]] | Callable[[], Sequence[tuple[str, Any]]] = ()
 
     def choice_list(self) -> list[tuple[str, str]]:
         c = self.choices() if callable(self.choices) else self.choices
-        return list(c)
+        return [(v, str(label)) for v, label in c]
 
 
 @dataclass(frozen=True)

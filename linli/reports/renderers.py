@@ -179,7 +179,9 @@ def _cell(
     elif isinstance(v, bool):
         ws.write_string(row, col, "是" if v else "否", f_cell)
     elif isinstance(v, int | float):
-        ws.write_number(row, col, v, f_num if kind == "int" else f_dec if kind == "decimal" else f_cell)
+        ws.write_number(
+            row, col, v, f_num if kind == "int" else f_dec if kind == "decimal" else f_cell
+        )
     elif isinstance(v, dt.date):
         ws.write_datetime(row, col, dt.datetime(v.year, v.month, v.day), f_date)
     elif kind == "decimal" and not isinstance(v, str):
@@ -286,7 +288,10 @@ def render_pdf(table: Table, path: Path, *, progress: Progress = _noop) -> int:
         r = len(data)
         if kind == DATA:
             data.append(
-                [Paragraph(_esc(_text(v)), s_cell) if len(_text(v)) > 12 else _text(v) for v in cells]
+                [
+                    Paragraph(_esc(_text(v)), s_cell) if len(_text(v)) > 12 else _text(v)
+                    for v in cells
+                ]
             )
             n += 1
             if n % PROGRESS_EVERY == 0:

@@ -60,17 +60,12 @@ def renders_visible(user: Any) -> QuerySet[ReportRender]:
 
 def render_downloadable(user: Any, pk: int) -> ReportRender | None:
     return (
-        renders_visible(user)
-        .filter(pk=pk, status=RenderStatus.DONE)
-        .exclude(file_path="")
-        .first()
+        renders_visible(user).filter(pk=pk, status=RenderStatus.DONE).exclude(file_path="").first()
     )
 
 
 def requests_visible(user: Any) -> QuerySet[DataRequest]:
-    return DataRequest.objects.restrict(user, Perm.VIEW_REPORTS).select_related(
-        "template", "area"
-    )
+    return DataRequest.objects.restrict(user, Perm.VIEW_REPORTS).select_related("template", "area")
 
 
 def requests_due(user: Any, on: dt.date) -> list[DataRequest]:

@@ -9,8 +9,8 @@ state only along the transition tables in models.py.
 from __future__ import annotations
 
 import calendar
-import logging
 import datetime as dt
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,9 @@ def template_version_save(
     """Save *spec* as the template's next version (versions are never edited)."""
     if template.is_library and actor is not None:
         raise PermissionDenied(_("The shipped library is read-only: copy the template first."))
-    _require(actor, Perm.DESIGN_REPORTS, template.owner_area, _("You may not design templates here."))
+    _require(
+        actor, Perm.DESIGN_REPORTS, template.owner_area, _("You may not design templates here.")
+    )
     parsed = spec_validate(spec)
     if parsed.rowset != template.rowset:
         raise ValidationError({"rowset": [_("A template keeps its source; copy it to change it.")]})
@@ -156,7 +158,8 @@ def template_copy(
         code=code,
         spec=template.current().spec,
         owner_area=owner_area,
-        note=_("Copied from %(code)s v%(n)s") % {"code": template.code, "n": template.current().number},
+        note=_("Copied from %(code)s v%(n)s")
+        % {"code": template.code, "n": template.current().number},
     )
     return copy
 
@@ -428,7 +431,9 @@ def _next_due(day: dt.date, recurrence: str) -> dt.date:
         return day + dt.timedelta(days=7)
     month = day.month % 12 + 1
     year = day.year + (1 if day.month == 12 else 0)
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def due_horizon() -> dt.date:
@@ -461,7 +466,9 @@ def data_requests_render_due(
                 continue
             if DataRequestDelivery.objects.filter(request=locked, due_on=locked.due_on).exists():
                 continue
-            _require(actor, Perm.VIEW_REPORTS, locked.area, _("You may not make reports for this area."))
+            _require(
+                actor, Perm.VIEW_REPORTS, locked.area, _("You may not make reports for this area.")
+            )
             render = render_request(
                 actor=actor,
                 template=locked.template,

@@ -109,13 +109,21 @@ def _check_filters(
             continue
         choices = {c for c, _label in f.choice_list()}
         if f.kind == "choice" and choices and value not in choices:
-            _problem(errors, key, _("%(name)s: %(value)s is not a choice.") % {"name": name, "value": value})
+            _problem(
+                errors,
+                key,
+                _("%(name)s: %(value)s is not a choice.") % {"name": name, "value": value},
+            )
         if f.kind == "multi":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 _problem(errors, key, _("%(name)s takes a list of values.") % {"name": name})
             elif choices and set(value) - choices:
                 bad = ", ".join(sorted(set(value) - choices))
-                _problem(errors, key, _("%(name)s: %(value)s is not a choice.") % {"name": name, "value": bad})
+                _problem(
+                    errors,
+                    key,
+                    _("%(name)s: %(value)s is not a choice.") % {"name": name, "value": bad},
+                )
         if f.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
             _problem(errors, key, _("%(name)s takes a whole number.") % {"name": name})
         if f.kind == "date":
@@ -147,7 +155,9 @@ def spec_validate(data: Any) -> TemplateSpec:
             _problem(errors, "columns", _("Choose at least one column."))
         for c in spec.columns:
             if c.source not in (SEQ, MANUAL) and c.source not in rs.columns:
-                _problem(errors, "columns", _("Unknown column source %(name)s.") % {"name": c.source})
+                _problem(
+                    errors, "columns", _("Unknown column source %(name)s.") % {"name": c.source}
+                )
         for s in spec.sort:
             if s.source not in rs.columns or not rs.columns[s.source].order:
                 _problem(errors, "sort", _("Cannot sort by %(name)s.") % {"name": s.source})
@@ -164,7 +174,9 @@ def spec_validate(data: Any) -> TemplateSpec:
             col = rs.columns.get(spec.dimension_field)
             if col is None or not col.fields:
                 _problem(
-                    errors, "dimension_field", _("Unknown column source %(name)s.") % {"name": spec.dimension_field}
+                    errors,
+                    "dimension_field",
+                    _("Unknown column source %(name)s.") % {"name": spec.dimension_field},
                 )
             elif spec.dimension == "month" and col.kind != "date":
                 _problem(errors, "dimension_field", _("Months need a date column."))

@@ -34,7 +34,11 @@ PREVIEW_ROWS = 20
 
 def _errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
-        return [f"{k}: {m}" if k != "__all__" else str(m) for k, ms in exc.message_dict.items() for m in ms]
+        return [
+            f"{k}: {m}" if k != "__all__" else str(m)
+            for k, ms in exc.message_dict.items()
+            for m in ms
+        ]
     return [str(m) for m in exc.messages]
 
 
@@ -242,12 +246,14 @@ def template_import(request: HttpRequest) -> HttpResponse:
     area = _design_area(request)
     upload = request.FILES.get("file")
     try:
-        if upload is None or upload.size > 1_000_000:
+        if upload is None or (upload.size or 0) > 1_000_000:
             raise ValidationError({"file": [_("Choose a template file (.json, at most 1 MB).")]})
         try:
             data = json.loads(upload.read().decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise ValidationError({"file": [_("This is not a Linli report template file.")]}) from exc
+            raise ValidationError(
+                {"file": [_("This is not a Linli report template file.")]}
+            ) from exc
         template = services.template_import(
             actor=user, data=data, owner_area=area, code=request.POST.get("code", "").strip()
         )
@@ -294,12 +300,16 @@ def render_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     running = made.status in (RenderStatus.QUEUED, RenderStatus.RUNNING)
-    name = "reports/_render_status.html" if request.headers.get("HX-Request") else "reports/render_detail.html"
+    name = (
+        "reports/_render_status.html"
+        if request.headers.get("HX-Request")
+        else "reports/render_detail.html"
+    )
     return render(request, name, {"render": made, "running": running})
 
 
 @perm_required(Perm.VIEW_REPORTS)
-def render_download(request: HttpRequest, pk: int) -> HttpResponse:
+def render_download(request: HttpRequest, pk: int) -> Any:
     made = selectors.render_downloadable(request.user, pk)
     if made is None:
         raise Http404
@@ -373,9 +383,17 @@ def request_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Request registered."))
             return redirect("reports:request_list")
     else:
-        messages.error(request, _("Check the request: %(errors)s") % {"errors": "；".join(
-            f"{form.fields[k].label}：{' '.join(v)}" for k, v in form.errors.items() if k in form.fields
-        )})
+        messages.error(
+            request,
+            _("Check the request: %(errors)s")
+            % {
+                "errors": "；".join(
+                    f"{form.fields[k].label}：{' '.join(str(m) for m in v)}"
+                    for k, v in form.errors.items()
+                    if k in form.fields
+                )
+            },
+        )
     return redirect("reports:request_list")
 
 
@@ -393,7 +411,8 @@ def request_render_due(request: HttpRequest) -> HttpResponse:
     if delivered:
         messages.success(
             request,
-            _("%(n)d forms are being made; they appear below as they are ready.") % {"n": len(delivered)},
+            _("%(n)d forms are being made; they appear below as they are ready.")
+            % {"n": len(delivered)},
         )
     else:
         messages.info(request, _("Nothing is due."))
@@ -406,4 +425,3 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = get_object_or_404(selectors.requests_visible(user), pk=pk)
     deliveries = selectors.deliveries_visible(user).filter(request=req)
     return render(request, "reports/request_detail.html", {"req": req, "deliveries": deliveries})
-

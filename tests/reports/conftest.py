@@ -65,9 +65,17 @@ def soffice_texts(paths: list[Path], tmp: Path) -> dict[Path, str]:
         group = [p for p in paths if p.suffix == suffix]
         args = ["--infilter=CSV:44,34,76,1"] if suffix == ".csv" else []
         subprocess.run(
-            [SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp}/lo-profile", *args,
-             "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
-             "--outdir", str(out / suffix[1:]), *map(str, group)],
+            [
+                SOFFICE,
+                "--headless",
+                f"-env:UserInstallation=file://{tmp}/lo-profile",
+                *args,
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                "--outdir",
+                str(out / suffix[1:]),
+                *map(str, group),
+            ],
             check=True,
             capture_output=True,
             timeout=300,

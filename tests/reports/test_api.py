@@ -24,7 +24,9 @@ def test_grid_worker_gets_their_grid_and_404_beyond(rworld: World) -> None:
     assert r.status_code == 200
     (table,) = r.json()["items"]
     assert (table["template"], table["area"], table["dimension"]) == (
-        "grid-population", w.a.grid.code, "child_area"
+        "grid-population",
+        w.a.grid.code,
+        "child_area",
     )
     (row,) = table["rows"]
     assert (row["key"], row["label"]) == (w.a.grid.code, "网格A")
@@ -62,11 +64,18 @@ def test_dhis2_data_value_set(rworld: World) -> None:
     assert values[("grid-population.total", w.community.code)]["value"] == "6"
     assert values[("grid-population.floating", w.b.grid.code)]["dataSet"] == "grid-population"
     assert len(body["dataValues"]) == 12 * 3
-    tag = _client(w.head).get(
-        f"/api/v1/reports/statistics/{w.community.pk}/dhis2", {"template": "key-groups-by-tag"}
-    ).json()
+    tag = (
+        _client(w.head)
+        .get(
+            f"/api/v1/reports/statistics/{w.community.pk}/dhis2", {"template": "key-groups-by-tag"}
+        )
+        .json()
+    )
     coc = {(v["dataElement"], v["categoryOptionCombo"]): v["value"] for v in tag["dataValues"]}
     assert coc[("key-groups-by-tag.total", "key_person")] == "2"
-    assert _client(w.head).get(
-        f"/api/v1/reports/statistics/{w.community.pk}", {"template": "nope"}
-    ).status_code == 404
+    assert (
+        _client(w.head)
+        .get(f"/api/v1/reports/statistics/{w.community.pk}", {"template": "nope"})
+        .status_code
+        == 404
+    )

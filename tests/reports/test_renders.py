@@ -26,7 +26,9 @@ def _render(
     user: Any, code: str, area: Any, fmt: str, reason: str = "", capture: Any = None
 ) -> ReportRender:
     template = ReportTemplate.objects.get(code=code)
-    render = services.render_request(actor=user, template=template, area=area, fmt=fmt, reason=reason, enqueue=False)
+    render = services.render_request(
+        actor=user, template=template, area=area, fmt=fmt, reason=reason, enqueue=False
+    )
     return services.render_run(render_id=render.pk)
 
 
@@ -34,11 +36,15 @@ def _texts(renders: list[ReportRender], tmp: Path) -> list[str]:
     """What the consumer reads: LibreOffice for xlsx and csv, a PDF text extractor for PDF
     (LibreOffice imports PDFs as drawings, without a text layer to check)."""
     paths = [Path(r.file_path) for r in renders]
-    sheets = soffice_texts([p for p in paths if p.suffix != ".pdf"], tmp) if any(
-        p.suffix != ".pdf" for p in paths
-    ) else {}
+    sheets = (
+        soffice_texts([p for p in paths if p.suffix != ".pdf"], tmp)
+        if any(p.suffix != ".pdf" for p in paths)
+        else {}
+    )
     return [
-        "\n".join(pg.extract_text() for pg in PdfReader(p).pages) if p.suffix == ".pdf" else sheets[p]
+        "\n".join(pg.extract_text() for pg in PdfReader(p).pages)
+        if p.suffix == ".pdf"
+        else sheets[p]
         for p in paths
     ]
 
@@ -49,17 +55,32 @@ def test_library_has_the_register_fed_forms(rworld: World) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "pdf"])
-def test_every_shipped_template_renders_for_the_community(rworld: World, tmp_path: Path, fmt: str) -> None:
+def test_every_shipped_template_renders_for_the_community(
+    rworld: World, tmp_path: Path, fmt: str
+) -> None:
     w = rworld
     renders = [_render(w.head, code, w.community, fmt) for code in LIBRARY]
     for code, render in zip(LIBRARY, renders, strict=True):
         assert render.status == RenderStatus.DONE, (code, render.error)
     texts = dict(zip(LIBRARY, _texts(renders, tmp_path), strict=True))
     roster = texts["household-roster"]
-    for name in ("张建国", "李建国", "张小A", "李小B", "流动A", "合计：6 人", "小计（网格A）：3 人"):
+    for name in (
+        "张建国",
+        "李建国",
+        "张小A",
+        "李小B",
+        "流动A",
+        "合计：6 人",
+        "小计（网格A）：3 人",
+    ):
         assert name in roster, (fmt, name)
     if fmt != "csv":  # CSV is the table alone; xlsx and PDF carry the form's header block
-        for line in ("测试社区实有人口花名册", "填报单位：测试社区", "填报人：", "负责人（签字）："):
+        for line in (
+            "测试社区实有人口花名册",
+            "填报单位：测试社区",
+            "填报人：",
+            "负责人（签字）：",
+        ):
             assert line in roster, (fmt, line)
     assert "流动A" in texts["floating-population"] and "流动B" in texts["floating-population"]
     assert "张建国" not in texts["floating-population"]
@@ -82,7 +103,9 @@ def test_grid_population_figures_are_exact(rworld: World, tmp_path: Path) -> Non
     assert total[2] == "6"
 
 
-def test_grid_worker_render_holds_nothing_of_the_sibling_grid(rworld: World, tmp_path: Path) -> None:
+def test_grid_worker_render_holds_nothing_of_the_sibling_grid(
+    rworld: World, tmp_path: Path
+) -> None:
     w = rworld
     markers = b_markers(w)
     assert "李建国" in markers and w.b.householder.id_masked in markers
@@ -90,7 +113,9 @@ def test_grid_worker_render_holds_nothing_of_the_sibling_grid(rworld: World, tmp
     with pytest.raises(PermissionDenied):
         _render(w.a.worker, "household-roster", w.community, "xlsx")
     renders = [
-        _render(w.a.worker, code, w.a.grid, fmt) for fmt in ("xlsx", "csv", "pdf") for code in LIBRARY
+        _render(w.a.worker, code, w.a.grid, fmt)
+        for fmt in ("xlsx", "csv", "pdf")
+        for code in LIBRARY
     ]
     assert {r.status for r in renders} == {RenderStatus.DONE}
     raw = [Path(r.file_path).read_text("utf-8-sig") for r in renders if r.format == "csv"]
@@ -102,7 +127,9 @@ def test_grid_worker_render_holds_nothing_of_the_sibling_grid(rworld: World, tmp
     assert "张建国" in Path(own.file_path).read_text("utf-8-sig")
 
 
-def test_engine_reads_through_the_scope_even_for_a_wider_area(rworld: World, tmp_path: Path) -> None:
+def test_engine_reads_through_the_scope_even_for_a_wider_area(
+    rworld: World, tmp_path: Path
+) -> None:
     """Defence in depth: were a caller to pass the community, the rows are still A's only."""
     from linli.reports import engine, renderers
     from linli.reports.spec import spec_validate
@@ -133,10 +160,14 @@ def _full_id_template(w: World) -> ReportTemplate:
             {"source": "phone_full", "label": "电话"},
         ],
     }
-    return services.template_create(actor=w.head, code="full-ids", spec=spec, owner_area=w.community)
+    return services.template_create(
+        actor=w.head, code="full-ids", spec=spec, owner_area=w.community
+    )
 
 
-def test_full_ids_only_with_reveal_and_reason_and_logged(rworld: World, tmp_path: Path, settings: Any) -> None:
+def test_full_ids_only_with_reveal_and_reason_and_logged(
+    rworld: World, tmp_path: Path, settings: Any
+) -> None:
     w = rworld
     _full_id_template(w)
     full_a = w.a.householder.reveal_national_id()
@@ -153,7 +184,9 @@ def test_full_ids_only_with_reveal_and_reason_and_logged(rworld: World, tmp_path
     assert w.a.householder_phone in text
     entry = AuditEntry.objects.filter(action="export").order_by("-id").first()
     assert entry is not None and entry.reason == "民政核查"
-    assert entry.changes["revealed_cells"] == 12  # 6 persons × (ID, phone); phones missing count too
+    assert (
+        entry.changes["revealed_cells"] == 12
+    )  # 6 persons × (ID, phone); phones missing count too
     assert AuditEntry.objects.filter(action="export").count() == before + 2
 
 
@@ -163,7 +196,9 @@ def test_department_without_reveal_gets_masked_ids(rworld: World) -> None:
 
     w = rworld
     _full_id_template(w)
-    dept, _ = user_create(actor=None, username="minzheng", password=PASSWORD, role="department", area=w.community)
+    dept, _ = user_create(
+        actor=None, username="minzheng", password=PASSWORD, role="department", area=w.community
+    )
     render = _render(dept, "full-ids", w.community, "csv", reason="想看")
     text = Path(render.file_path).read_text("utf-8-sig")
     assert w.a.householder.reveal_national_id() not in text

@@ -58,7 +58,9 @@ def test_library_is_read_only_and_copies_are_editable(rworld: World) -> None:
     lib = ReportTemplate.objects.get(code="elderly-alone-care")
     with pytest.raises(PermissionDenied):
         services.template_version_save(actor=w.head, template=lib, spec=SPEC)
-    copy = services.template_copy(actor=w.head, template=lib, owner_area=w.community, code="my-elderly")
+    copy = services.template_copy(
+        actor=w.head, template=lib, owner_area=w.community, code="my-elderly"
+    )
     assert copy.current().spec == lib.current().spec and copy.owner_area == w.community
     v2 = services.template_version_save(actor=w.head, template=copy, spec=SPEC, note="shorter")
     assert (v2.number, copy.title) == (2, "{area}老人名单")
@@ -96,7 +98,9 @@ def test_export_then_import_in_another_district(rworld: World) -> None:
     t = services.template_create(actor=w.head, code="share-me", spec=SPEC, owner_area=w.community)
     data = json.loads(json.dumps(services.template_export(t)))
     assert data["format"] == "linli-report-template" and data["spec"]["rowset"] == "register.person"
-    imported = services.template_import(actor=w.admin, data=data, owner_area=w.district, code="shared")
+    imported = services.template_import(
+        actor=w.admin, data=data, owner_area=w.district, code="shared"
+    )
     assert imported.current().spec == t.current().spec and imported.owner_area == w.district
     with pytest.raises(ValidationError):
         services.template_import(actor=w.admin, data={"spec": {}}, owner_area=w.district)
@@ -105,23 +109,27 @@ def test_export_then_import_in_another_district(rworld: World) -> None:
 def test_templates_seen_below_and_at_their_owner_never_beside(rworld: World) -> None:
     w = rworld
     services.template_create(actor=w.head, code="community-t", spec=SPEC, owner_area=w.community)
-    leader_b_tpl = services.template_create(actor=None, code="b-only", spec=SPEC, owner_area=w.b.grid)
+    leader_b_tpl = services.template_create(
+        actor=None, code="b-only", spec=SPEC, owner_area=w.b.grid
+    )
     codes_a = set(selectors.templates_visible(w.a.worker).values_list("code", flat=True))
     assert "community-t" in codes_a and "elderly-alone-care" in codes_a
     assert leader_b_tpl.code not in codes_a
     assert "b-only" in set(selectors.templates_visible(w.b.worker).values_list("code", flat=True))
 
 
-def test_render_life_events_audit_expiry(rworld: World, django_capture_on_commit_callbacks: Any) -> None:
+def test_render_life_events_audit_expiry(
+    rworld: World, django_capture_on_commit_callbacks: Any
+) -> None:
     w = rworld
     t = ReportTemplate.objects.get(code="household-roster")
     with django_capture_on_commit_callbacks(execute=True):
         render = services.render_request(actor=w.a.worker, template=t, area=w.a.grid, fmt="xlsx")
     render.refresh_from_db()
     assert render.status == RenderStatus.DONE and render.rows_total == 3 and render.percent == 100
-    assert list(ReportRenderEvent.objects.filter(render=render).values_list("to_status", flat=True)) == [
-        "queued", "running", "done"
-    ]
+    assert list(
+        ReportRenderEvent.objects.filter(render=render).values_list("to_status", flat=True)
+    ) == ["queued", "running", "done"]
     entry = AuditEntry.objects.filter(action="export").latest("id")
     assert (entry.actor, entry.area, entry.changes["rows"]) == (w.a.worker, w.a.grid, 3)
     # Burden: 3 rows × 9 data columns delivered; 填报人/联系电话 + 3 signature lines by hand.
@@ -139,7 +147,9 @@ def test_render_life_events_audit_expiry(rworld: World, django_capture_on_commit
 def test_downloads_follow_scope_and_reveal(rworld: World) -> None:
     w = rworld
     t = ReportTemplate.objects.get(code="household-roster")
-    render = services.render_request(actor=w.head, template=t, area=w.b.grid, fmt="csv", enqueue=False)
+    render = services.render_request(
+        actor=w.head, template=t, area=w.b.grid, fmt="csv", enqueue=False
+    )
     services.render_run(render_id=render.pk)
     assert selectors.render_downloadable(w.a.worker, render.pk) is None
     assert selectors.render_downloadable(w.b.worker, render.pk) is not None
@@ -147,29 +157,50 @@ def test_downloads_follow_scope_and_reveal(rworld: World) -> None:
     from linli.accounts.services import user_create
     from tests.factories import PASSWORD
 
-    dept, _ = user_create(actor=None, username="dept", password=PASSWORD, role="department", area=w.community)
+    dept, _ = user_create(
+        actor=None, username="dept", password=PASSWORD, role="department", area=w.community
+    )
     assert selectors.render_downloadable(dept, render.pk) is None
     assert selectors.render_downloadable(w.b.worker, render.pk) is not None
 
 
-def test_data_requests_render_due_once_and_advance(rworld: World, django_capture_on_commit_callbacks: Any) -> None:
+def test_data_requests_render_due_once_and_advance(
+    rworld: World, django_capture_on_commit_callbacks: Any
+) -> None:
     w = rworld
     t = ReportTemplate.objects.get(code="grid-population")
     ledger = ReportTemplate.objects.get(code="household-roster")
     today = timezone.localdate()
     weekly = services.data_request_create(
-        actor=w.head, department="街道办", template=t, area=w.community, due_on=today, recurrence="weekly"
+        actor=w.head,
+        department="街道办",
+        template=t,
+        area=w.community,
+        due_on=today,
+        recurrence="weekly",
     )
     once = services.data_request_create(
-        actor=w.head, department="派出所", template=ledger, area=w.community, due_on=today + dt.timedelta(days=3)
+        actor=w.head,
+        department="派出所",
+        template=ledger,
+        area=w.community,
+        due_on=today + dt.timedelta(days=3),
     )
     later = services.data_request_create(
-        actor=w.head, department="民政", template=t, area=w.community, due_on=today + dt.timedelta(days=30)
+        actor=w.head,
+        department="民政",
+        template=t,
+        area=w.community,
+        due_on=today + dt.timedelta(days=30),
     )
     with pytest.raises(PermissionDenied):
-        services.data_request_create(actor=w.a.worker, department="x", template=t, area=w.a.grid, due_on=today)
+        services.data_request_create(
+            actor=w.a.worker, department="x", template=t, area=w.a.grid, due_on=today
+        )
     with pytest.raises(ValidationError):
-        services.data_request_create(actor=w.head, department=" ", template=t, area=w.community, due_on=today)
+        services.data_request_create(
+            actor=w.head, department=" ", template=t, area=w.community, due_on=today
+        )
     due = selectors.requests_due(w.head, services.due_horizon())
     assert [r.pk for r in due] == [weekly.pk, once.pk]
     with django_capture_on_commit_callbacks(execute=True):
@@ -196,12 +227,31 @@ def test_cli_lists_and_renders(rworld: World, tmp_path: Path, capsys: Any) -> No
     call_command("report", "list")
     assert "household-roster" in capsys.readouterr().out
     out = tmp_path / "out"
-    call_command("report", "render", "--all", "--area", w.community.code, "--out", str(out), "--format", "csv")
+    call_command(
+        "report",
+        "render",
+        "--all",
+        "--area",
+        w.community.code,
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+    )
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == len(LIBRARY) and all(f.startswith("测试社区-") for f in files)
     call_command(
-        "report", "render", "household-roster", "--area", w.a.grid.code, "--out", str(out / "a"),
-        "--as", w.a.worker.username, "--format", "csv",
+        "report",
+        "render",
+        "household-roster",
+        "--area",
+        w.a.grid.code,
+        "--out",
+        str(out / "a"),
+        "--as",
+        w.a.worker.username,
+        "--format",
+        "csv",
     )
     (only,) = (out / "a").iterdir()
     text = only.read_text("utf-8-sig")
@@ -210,7 +260,14 @@ def test_cli_lists_and_renders(rworld: World, tmp_path: Path, capsys: Any) -> No
 
     with pytest.raises(CommandError):
         call_command(
-            "report", "render", "household-roster", "--area", w.community.code, "--out", str(out),
-            "--as", w.a.worker.username,
+            "report",
+            "render",
+            "household-roster",
+            "--area",
+            w.community.code,
+            "--out",
+            str(out),
+            "--as",
+            w.a.worker.username,
         )
     assert AuditEntry.objects.filter(action="export", channel="cli").count() == len(LIBRARY) + 1

@@ -50,7 +50,9 @@ class Command(BaseCommand):
         for t in selectors.templates_all():
             v = t.current()
             owner = t.owner_area.code if t.owner_area else _("library")
-            self.stdout.write(f"{t.code:28} v{v.number:<3} {t.get_kind_display():10} {owner:12} {t.title}")
+            self.stdout.write(
+                f"{t.code:28} v{v.number:<3} {t.get_kind_display():10} {owner:12} {t.title}"
+            )
 
     def _load_library(self, opts: dict[str, Any]) -> None:
         added, updated, same = services.library_load()
