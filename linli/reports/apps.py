@@ -10,5 +10,7 @@ class ReportsConfig(AppConfig):
         # all so their row sets are in the registry (see linli/reports/registry.py).
         from django.utils.module_loading import autodiscover_modules
 
+        import linli.reports.sources.register  # noqa: F401  (the register's row sets)
+
         autodiscover_modules("report_sources")
         from linli.reports import tasks  # noqa: F401  (registers the huey tasks)

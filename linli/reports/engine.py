@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
@@ -118,8 +119,8 @@ def _header(
         _fill(x, values)
         for x in (
             h.subtitle,
-            h.department and f"发文部门：{h.department}",
-            h.period and f"统计时段：{h.period}",
+            h.department and _("Issued by: %(d)s") % {"d": h.department},
+            h.period and _("Period: %(p)s") % {"p": h.period},
         )
         if x
     ]
@@ -300,7 +301,7 @@ def _ledger_rows(
             key = group_col.cell(r, aux)
             if key != group_key:
                 if group_n:
-                    yield SUBTOTAL, _summary(width, f"小计（{group_label}）：{group_n} {unit}")
+                    yield SUBTOTAL, _summary(width, _subtotal(group_label, group_n, unit))
                 group_key, group_label, group_n = key, str(key or "—"), 0
             group_n += 1
         n += 1
@@ -309,12 +310,16 @@ def _ledger_rows(
             cells[i] = n
         yield DATA, cells
     if group_col is not None and group_n:
-        yield SUBTOTAL, _summary(width, f"小计（{group_label}）：{group_n} {unit}")
-    yield TOTAL, _summary(width, f"合计：{n} {unit}")
+        yield SUBTOTAL, _summary(width, _subtotal(group_label, group_n, unit))
+    yield TOTAL, _summary(width, _("Total: %(n)d %(unit)s") % {"n": n, "unit": unit})
 
 
 def _plain(col: registry.Column, aux: registry.Aux, r: registry.Row) -> Any:
     return col.cell(r, aux)
+
+
+def _subtotal(label: str, n: int, unit: Any) -> str:
+    return _("Subtotal (%(group)s): %(n)d %(unit)s") % {"group": label, "n": n, "unit": unit}
 
 
 def _summary(width: int, text: str) -> list[Any]:
@@ -350,7 +355,7 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
     groups: list[dict[str, Any]] = []  # {"key", "label", "values"}
     if spec.dimension == "child_area":
         groups = _by_child_area(qs, aggs, spec, rs, user=user, area=area)
-        default_label = "辖区"
+        default_label = _("Area")
     elif spec.dimension == "tag":
         rows = qs.values(rs.tag_path).annotate(**aggs).order_by()
         found = {r[rs.tag_path]: r for r in rows if r[rs.tag_path]}
@@ -359,7 +364,7 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
             groups.append(
                 {"key": tag.code, "label": tag.name, "values": {k: _number(r[k]) for k in aggs}}
             )
-        default_label = "人员类别"
+        default_label = _("Group")
     elif spec.dimension == "month":
         col = rs.columns[spec.dimension_field]
         rows = (
@@ -374,7 +379,7 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
             groups.append(
                 {"key": label, "label": label, "values": {k: _number(r[k]) for k in aggs}}
             )
-        default_label = "月份"
+        default_label = _("Month")
     else:
         col = rs.columns[spec.dimension_field]
         path = col.fields[0]
@@ -388,14 +393,14 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
                     "values": {k: _number(r[k]) for k in aggs},
                 }
             )
-        default_label = col.label
+        default_label = str(col.label)
     if spec.dimension == "tag":
         # The total counts each tagged row once (a row with two tags is in two rows above).
         qs = qs.filter(pk__in=qs.filter(**{f"{rs.tag_path}__isnull": False}).values("pk"))
     totals = {k: _number(v) for k, v in qs.aggregate(**aggs).items()} if aggs else {}
     title, lines, info, unit, footer = _header(spec, area, period)
     headers = [
-        HeaderCell("序号", "", 6, "int"),
+        HeaderCell(_("No."), "", 6, "int"),
         HeaderCell(spec.dimension_label or default_label, "", 16, "text"),
     ]
     headers += [
@@ -412,7 +417,7 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
         for i, g in enumerate(groups, start=1):
             yield DATA, [i, g["label"], *(g["values"][m.key] for m in spec.measures)]
         if spec.total_row:
-            yield TOTAL, ["合计", "", *(totals.get(m.key, 0) for m in spec.measures)]
+            yield TOTAL, [_("Total"), "", *(totals.get(m.key, 0) for m in spec.measures)]
 
     return Table(
         title=title,
@@ -424,7 +429,7 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
         rows=rows_iter(),
         total=len(groups),
         landscape=_landscape(spec, [h.width for h in headers]),
-        stats=[*groups, {"key": "_total", "label": "合计", "values": totals}],
+        stats=[*groups, {"key": "_total", "label": _("Total"), "values": totals}],
     )
 
 

@@ -20,8 +20,8 @@ from linli.reports.spec import MANUAL, SEQ
 
 def source_choices(rs: registry.RowSet) -> list[tuple[str, str]]:
     """The columns a user may pick, by the default label the form uses for them."""
-    out = [(SEQ, str(_("Row number (序号)"))), (MANUAL, str(_("Blank column, filled by hand")))]
-    out += [(c.key, c.label + (" ★" if c.reveal else "")) for c in rs.columns.values()]
+    out = [(SEQ, str(_("Row number"))), (MANUAL, str(_("Blank column, filled by hand")))]
+    out += [(c.key, str(c.label) + (" ★" if c.reveal else "")) for c in rs.columns.values()]
     return out
 
 

@@ -41,7 +41,7 @@ class Column:
     """
 
     key: str
-    label: str
+    label: Any  # str or a lazy translation
     fields: tuple[str, ...] = ()
     value: Callable[[Row, Aux], Any] | None = None
     aux: tuple[str, ...] = ()
@@ -67,7 +67,7 @@ class Filter:
     """
 
     key: str
-    label: str
+    label: Any
     kind: str
     q: Callable[[Any], Q]
     # (value, label) pairs; labels may be lazy translations.
@@ -83,7 +83,7 @@ class Measure:
     """A number a statistics table can sum per group (besides counting rows)."""
 
     key: str
-    label: str
+    label: Any
     path: str
 
 
@@ -93,8 +93,8 @@ class RowSet:
     (through the model's ``restrict``); ``user=None`` is the system (operators' CLI)."""
 
     key: str
-    label: str
-    unit: str  # what a row counts, for subtotals: 人, 户, 套, 条
+    label: Any
+    unit: Any  # what a row counts, for subtotals: persons, households, dwellings
     base: Callable[[Any, Any], QuerySet[Any]]
     columns: dict[str, Column]
     filters: dict[str, Filter] = field(default_factory=dict)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from linli.intake.services import escape_cell
 from linli.reports.engine import DATA, SUBTOTAL, TOTAL, Table
 
@@ -74,7 +76,7 @@ def render_xlsx(
     def new_sheet() -> tuple[Any, int]:
         nonlocal sheets
         sheets += 1
-        ws = wb.add_worksheet("表1" if sheets == 1 else f"表{sheets}")
+        ws = wb.add_worksheet(_("Sheet %(n)d") % {"n": sheets})
         for i, c in enumerate(table.columns):
             ws.set_column(i, i, c.width)
         row = 0
@@ -177,7 +179,7 @@ def _cell(
     if v is None or v == "":
         ws.write_blank(row, col, None, f_cell)
     elif isinstance(v, bool):
-        ws.write_string(row, col, "是" if v else "否", f_cell)
+        ws.write_string(row, col, _("Yes") if v else _("No"), f_cell)
     elif isinstance(v, int | float):
         ws.write_number(
             row, col, v, f_num if kind == "int" else f_dec if kind == "decimal" else f_cell

@@ -108,31 +108,32 @@ def _check_filters(
             _problem(errors, key, _("Unknown filter %(name)s.") % {"name": name})
             continue
         choices = {c for c, _label in f.choice_list()}
+        label = str(f.label)
         if f.kind == "choice" and choices and value not in choices:
             _problem(
                 errors,
                 key,
-                _("%(name)s: %(value)s is not a choice.") % {"name": name, "value": value},
+                _("%(name)s: %(value)s is not a choice.") % {"name": label, "value": value},
             )
         if f.kind == "multi":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                _problem(errors, key, _("%(name)s takes a list of values.") % {"name": name})
+                _problem(errors, key, _("%(name)s takes a list of values.") % {"name": label})
             elif choices and set(value) - choices:
                 bad = ", ".join(sorted(set(value) - choices))
                 _problem(
                     errors,
                     key,
-                    _("%(name)s: %(value)s is not a choice.") % {"name": name, "value": bad},
+                    _("%(name)s: %(value)s is not a choice.") % {"name": label, "value": bad},
                 )
         if f.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-            _problem(errors, key, _("%(name)s takes a whole number.") % {"name": name})
+            _problem(errors, key, _("%(name)s takes a whole number.") % {"name": label})
         if f.kind == "date":
             import datetime as dt
 
             try:
                 dt.date.fromisoformat(str(value))
             except ValueError:
-                _problem(errors, key, _("%(name)s takes a date (YYYY-MM-DD).") % {"name": name})
+                _problem(errors, key, _("%(name)s takes a date (YYYY-MM-DD).") % {"name": label})
 
 
 def spec_validate(data: Any) -> TemplateSpec:

@@ -84,8 +84,8 @@ def test_bad_specs_get_clear_messages(rworld: World) -> None:
     with pytest.raises(ValidationError) as exc:
         services.template_create(actor=w.head, code="bad", spec=bad, owner_area=w.community)
     assert exc.value.message_dict == {
-        "columns": ["Unknown column source shoe_size."],
-        "filters": ["sex: X is not a choice."],
+        "columns": ["未知的列内容 shoe_size。"],
+        "filters": ["性别：X 不是可选值。"],
     }
     with pytest.raises(ValidationError) as exc:
         services.template_create(actor=w.head, code="Bad Code", spec=SPEC, owner_area=w.community)

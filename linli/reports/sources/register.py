@@ -1,4 +1,4 @@
-"""The register's row sets for report templates (found by linli.reports at start-up).
+"""The register's row sets for report templates (loaded by linli.reports at start-up).
 
 ``register.person`` (实有人口), ``register.household`` (户) and ``register.dwelling`` (房屋):
 their columns, filters and the per-render lookups (tags, household size, occupants).
@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
 from linli.core import crypto
@@ -104,8 +105,8 @@ def _tags_cell(key: str, field: str = "id") -> Any:
 
 PERSON = RowSet(
     key="register.person",
-    label="实有人口",
-    unit="人",
+    label=_("Residents"),
+    unit=_("persons"),
     capability="register",
     base=_person_base,
     tag_path="person_tags__tag__code",
@@ -114,36 +115,41 @@ PERSON = RowSet(
     columns={
         c.key: c
         for c in [
-            Column("name", "姓名", ("name",), order="name_pinyin", width=10),
+            Column("name", _("Name"), ("name",), order="name_pinyin", width=10),
             Column(
-                "sex", "性别", ("sex",), lambda r, a: _label(Sex, r["sex"]), order="sex", width=6
+                "sex", _("Sex"), ("sex",), lambda r, a: _label(Sex, r["sex"]), order="sex", width=6
             ),
             Column(
-                "birth_date", "出生日期", ("birth_date",), kind="date", order="birth_date", width=12
+                "birth_date",
+                _("Birth date"),
+                ("birth_date",),
+                kind="date",
+                order="birth_date",
+                width=12,
             ),
             Column(
                 "age",
-                "年龄",
+                _("Age"),
                 ("birth_date",),
                 lambda r, a: _age(r["birth_date"]),
                 kind="int",
                 order="-birth_date",
                 width=6,
             ),
-            Column("national_id", "公民身份号码", ("id_masked",), width=21),
+            Column("national_id", _("National ID"), ("id_masked",), width=21),
             Column(
                 "national_id_full",
-                "公民身份号码（完整）",
+                _("National ID (full)"),
                 ("id_sealed",),
                 lambda r, a: _unseal(r["id_sealed"]),
                 width=21,
                 reveal=True,
                 masked_key="national_id",
             ),
-            Column("phone", "联系电话", ("phone_masked",), width=14),
+            Column("phone", _("Phone"), ("phone_masked",), width=14),
             Column(
                 "phone_full",
-                "联系电话（完整）",
+                _("Phone (full)"),
                 ("phone_sealed",),
                 lambda r, a: _unseal(r["phone_sealed"]),
                 width=14,
@@ -152,7 +158,7 @@ PERSON = RowSet(
             ),
             Column(
                 "residency",
-                "人口类别",
+                _("Residency"),
                 ("residency",),
                 lambda r, a: _label(Residency, r["residency"]),
                 order="residency",
@@ -160,7 +166,7 @@ PERSON = RowSet(
             ),
             Column(
                 "status",
-                "人员状态",
+                _("Person status"),
                 ("status",),
                 lambda r, a: _label(PersonStatus, r["status"]),
                 order="status",
@@ -168,7 +174,7 @@ PERSON = RowSet(
             ),
             Column(
                 "relation",
-                "与户主关系",
+                _("Relation to householder"),
                 ("relation",),
                 lambda r, a: _label(Relation, r["relation"]),
                 order="relation",
@@ -176,36 +182,36 @@ PERSON = RowSet(
             ),
             Column(
                 "address",
-                "现住址",
+                _("Current address"),
                 ("household__dwelling__address",),
                 order="household__dwelling__address",
                 width=30,
             ),
             Column(
                 "estate",
-                "小区",
+                _("Estate"),
                 ("household__dwelling__building__estate__name",),
                 order="household__dwelling__building__estate__name",
                 width=14,
             ),
-            Column("grid", "所属网格", ("grid__name",), order="grid__path", width=12),
+            Column("grid", _("Grid"), ("grid__name",), order="grid__path", width=12),
             Column(
                 "community",
-                "所属社区",
+                _("Community"),
                 ("grid__parent__name",),
                 order="grid__parent__path",
                 width=14,
             ),
             Column(
                 "householder",
-                "户主姓名",
+                _("Householder"),
                 ("household__householder__name",),
                 order="household_id",
                 width=10,
             ),
             Column(
                 "household_size",
-                "家庭人数",
+                _("Household size"),
                 ("household_id",),
                 lambda r, a: a["household_size"].get(r["household_id"], 0),
                 aux=("household_size",),
@@ -214,7 +220,7 @@ PERSON = RowSet(
             ),
             Column(
                 "dwelling_use",
-                "房屋用途",
+                _("Dwelling use"),
                 ("household__dwelling__use",),
                 lambda r, a: (
                     _label(DwellingUse, r["household__dwelling__use"])
@@ -223,52 +229,74 @@ PERSON = RowSet(
                 ),
                 width=10,
             ),
-            Column("tags", "人员类别标签", ("id",), _tags_cell("tags"), aux=("tags",), width=20),
+            Column("tags", _("Tags"), ("id",), _tags_cell("tags"), aux=("tags",), width=20),
             Column(
                 "registered_on",
-                "登记日期",
+                _("Registered on"),
                 ("created_at",),
                 lambda r, a: timezone.localtime(r["created_at"]).date(),
                 kind="date",
                 order="created_at",
                 width=12,
             ),
-            Column("notes", "备注", ("notes",), width=20),
+            Column("notes", _("Notes"), ("notes",), width=20),
         ]
     },
     filters={
         f.key: f
         for f in [
-            Filter("status", "人员状态", "choice", lambda v: Q(status=v), PersonStatus.choices),
             Filter(
-                "residency", "人口类别", "multi", lambda v: Q(residency__in=v), Residency.choices
+                "status", _("Person status"), "choice", lambda v: Q(status=v), PersonStatus.choices
             ),
-            Filter("sex", "性别", "choice", lambda v: Q(sex=v), Sex.choices),
+            Filter(
+                "residency",
+                _("Residency"),
+                "multi",
+                lambda v: Q(residency__in=v),
+                Residency.choices,
+            ),
+            Filter("sex", _("Sex"), "choice", lambda v: Q(sex=v), Sex.choices),
             Filter(
                 "tags_any",
-                "带有任一标签",
+                _("Has any of the tags"),
                 "multi",
                 lambda v: Q(pk__in=PersonTag.objects.filter(tag__code__in=v).values("person_id")),
                 _tag_choices,
             ),
-            Filter("age_min", "年龄不小于", "int", lambda v: Q(birth_date__lte=_years_ago(int(v)))),
+            Filter(
+                "age_min", _("Age at least"), "int", lambda v: Q(birth_date__lte=_years_ago(int(v)))
+            ),
             Filter(
                 "age_max",
-                "年龄不大于",
+                _("Age at most"),
                 "int",
                 lambda v: Q(birth_date__gt=_years_ago(int(v) + 1)),
             ),
-            Filter("registered_from", "登记日期起", "date", _date_q("created_at__date", "gte")),
-            Filter("registered_to", "登记日期止", "date", _date_q("created_at__date", "lte")),
+            Filter(
+                "registered_from",
+                _("Registered on or after"),
+                "date",
+                _date_q("created_at__date", "gte"),
+            ),
+            Filter(
+                "registered_to",
+                _("Registered on or before"),
+                "date",
+                _date_q("created_at__date", "lte"),
+            ),
             Filter(
                 "dwelling_use",
-                "房屋用途",
+                _("Dwelling use"),
                 "multi",
                 lambda v: Q(household__dwelling__use__in=v),
                 DwellingUse.choices,
             ),
             Filter(
-                "relation", "与户主关系", "multi", lambda v: Q(relation__in=v), Relation.choices
+                "relation",
+                _("Relation to householder"),
+                "multi",
+                lambda v: Q(relation__in=v),
+                Relation.choices,
             ),
         ]
     },
@@ -297,8 +325,8 @@ def _members_by_household(qs: QuerySet[Any]) -> dict[Any, Any]:
 
 HOUSEHOLD = RowSet(
     key="register.household",
-    label="户",
-    unit="户",
+    label=_("Households"),
+    unit=_("households"),
     capability="register",
     base=_household_base,
     tag_path="members__person_tags__tag__code",
@@ -307,36 +335,48 @@ HOUSEHOLD = RowSet(
     columns={
         c.key: c
         for c in [
-            Column("address", "住址", ("dwelling__address",), order="dwelling__address", width=30),
+            Column(
+                "address", _("Address"), ("dwelling__address",), order="dwelling__address", width=30
+            ),
             Column(
                 "estate",
-                "小区",
+                _("Estate"),
                 ("dwelling__building__estate__name",),
                 order="dwelling__building__estate__name",
                 width=14,
             ),
-            Column("grid", "所属网格", ("grid__name",), order="grid__path", width=12),
+            Column("grid", _("Grid"), ("grid__name",), order="grid__path", width=12),
             Column(
                 "householder",
-                "户主姓名",
+                _("Householder"),
                 ("householder__name",),
                 order="householder__name_pinyin",
                 width=10,
             ),
-            Column("householder_id", "户主身份号码", ("householder__id_masked",), width=21),
+            Column(
+                "householder_id",
+                _("Householder national ID"),
+                ("householder__id_masked",),
+                width=21,
+            ),
             Column(
                 "householder_id_full",
-                "户主身份号码（完整）",
+                _("Householder national ID (full)"),
                 ("householder__id_sealed",),
                 lambda r, a: _unseal(r["householder__id_sealed"]),
                 width=21,
                 reveal=True,
                 masked_key="householder_id",
             ),
-            Column("householder_phone", "户主电话", ("householder__phone_masked",), width=14),
+            Column(
+                "householder_phone",
+                _("Householder phone"),
+                ("householder__phone_masked",),
+                width=14,
+            ),
             Column(
                 "householder_residency",
-                "户主人口类别",
+                _("Householder residency"),
                 ("householder__residency",),
                 lambda r, a: (
                     _label(Residency, r["householder__residency"])
@@ -347,7 +387,7 @@ HOUSEHOLD = RowSet(
             ),
             Column(
                 "size",
-                "家庭人数",
+                _("Household size"),
                 ("id",),
                 lambda r, a: len(a["members"].get(r["id"], [])),
                 aux=("members",),
@@ -356,7 +396,7 @@ HOUSEHOLD = RowSet(
             ),
             Column(
                 "members",
-                "家庭成员",
+                _("Household members"),
                 ("id",),
                 lambda r, a: "、".join(a["members"].get(r["id"], [])),
                 aux=("members",),
@@ -364,7 +404,7 @@ HOUSEHOLD = RowSet(
             ),
             Column(
                 "dwelling_use",
-                "房屋用途",
+                _("Dwelling use"),
                 ("dwelling__use",),
                 lambda r, a: _label(DwellingUse, r["dwelling__use"]) if r["dwelling__use"] else "",
                 order="dwelling__use",
@@ -372,29 +412,35 @@ HOUSEHOLD = RowSet(
             ),
             Column(
                 "status",
-                "户状态",
+                _("Household status"),
                 ("status",),
                 lambda r, a: _label(HouseholdStatus, r["status"]),
                 order="status",
                 width=8,
             ),
-            Column("notes", "备注", ("notes",), width=20),
+            Column("notes", _("Notes"), ("notes",), width=20),
         ]
     },
     filters={
         f.key: f
         for f in [
-            Filter("status", "户状态", "choice", lambda v: Q(status=v), HouseholdStatus.choices),
+            Filter(
+                "status",
+                _("Household status"),
+                "choice",
+                lambda v: Q(status=v),
+                HouseholdStatus.choices,
+            ),
             Filter(
                 "dwelling_use",
-                "房屋用途",
+                _("Dwelling use"),
                 "multi",
                 lambda v: Q(dwelling__use__in=v),
                 DwellingUse.choices,
             ),
             Filter(
                 "member_tags_any",
-                "有成员带有任一标签",
+                _("A member has any of the tags"),
                 "multi",
                 lambda v: Q(
                     pk__in=Person.objects.filter(
@@ -439,8 +485,8 @@ def _occupants(qs: QuerySet[Any]) -> dict[Any, Any]:
 def _occupancy(r: Row, a: Aux) -> str:
     living = a["occupants"].get(r["id"], [0, 0, []])[0]
     if not living:
-        return "空置"
-    return "出租" if r["use"] == DwellingUse.RENTED else "自住/其他"
+        return str(_("Empty"))
+    return str(_("Rented") if r["use"] == DwellingUse.RENTED else _("Owner-occupied / other"))
 
 
 def _occupied_q(value: Any) -> Q:
@@ -450,41 +496,43 @@ def _occupied_q(value: Any) -> Q:
 
 DWELLING = RowSet(
     key="register.dwelling",
-    label="房屋",
-    unit="套",
+    label=_("Dwellings"),
+    unit=_("dwellings"),
     capability="register",
     base=_dwelling_base,
     default_order=("grid__path", "building__estate__name", "building__sort_key", "address"),
     aux={"occupants": _occupants},
-    measures={"floor_area": Measure("floor_area", "建筑面积（㎡）", "floor_area")},
+    measures={"floor_area": Measure("floor_area", _("Floor area (m²)"), "floor_area")},
     columns={
         c.key: c
         for c in [
-            Column("address", "房屋地址", ("address",), order="address", width=30),
+            Column("address", _("Dwelling address"), ("address",), order="address", width=30),
             Column(
                 "estate",
-                "小区",
+                _("Estate"),
                 ("building__estate__name",),
                 order="building__estate__name",
                 width=14,
             ),
-            Column("building", "楼栋", ("building__name",), order="building__sort_key", width=8),
-            Column("entrance", "单元", ("entrance__name",), width=8),
-            Column("floor", "楼层", ("floor",), kind="int", order="floor", width=6),
-            Column("number", "房号", ("number",), order="number", width=8),
-            Column("grid", "所属网格", ("grid__name",), order="grid__path", width=12),
+            Column(
+                "building", _("Building"), ("building__name",), order="building__sort_key", width=8
+            ),
+            Column("entrance", _("Entrance"), ("entrance__name",), width=8),
+            Column("floor", _("Floor"), ("floor",), kind="int", order="floor", width=6),
+            Column("number", _("Number"), ("number",), order="number", width=8),
+            Column("grid", _("Grid"), ("grid__name",), order="grid__path", width=12),
             Column(
                 "use",
-                "房屋用途",
+                _("Dwelling use"),
                 ("use",),
                 lambda r, a: _label(DwellingUse, r["use"]),
                 order="use",
                 width=10,
             ),
-            Column("floor_area", "建筑面积（㎡）", ("floor_area",), kind="decimal", width=10),
+            Column("floor_area", _("Floor area (m²)"), ("floor_area",), kind="decimal", width=10),
             Column(
                 "occupancy",
-                "入住情况",
+                _("Occupancy"),
                 ("id", "use"),
                 _occupancy,
                 aux=("occupants",),
@@ -492,7 +540,7 @@ DWELLING = RowSet(
             ),
             Column(
                 "residents",
-                "居住人数",
+                _("Residents living there"),
                 ("id",),
                 lambda r, a: a["occupants"].get(r["id"], [0, 0, []])[0],
                 aux=("occupants",),
@@ -501,7 +549,7 @@ DWELLING = RowSet(
             ),
             Column(
                 "tenants",
-                "其中流动/租住人数",
+                _("Of whom floating or tenants"),
                 ("id",),
                 lambda r, a: a["occupants"].get(r["id"], [0, 0, []])[1],
                 aux=("occupants",),
@@ -510,7 +558,7 @@ DWELLING = RowSet(
             ),
             Column(
                 "householders",
-                "户主/承租人",
+                _("Householders / tenants"),
                 ("id",),
                 lambda r, a: "、".join(a["occupants"].get(r["id"], [0, 0, []])[2]),
                 aux=("occupants",),
@@ -521,13 +569,13 @@ DWELLING = RowSet(
     filters={
         f.key: f
         for f in [
-            Filter("use", "房屋用途", "multi", lambda v: Q(use__in=v), DwellingUse.choices),
+            Filter("use", _("Dwelling use"), "multi", lambda v: Q(use__in=v), DwellingUse.choices),
             Filter(
                 "occupied",
-                "是否有人居住",
+                _("Lived in"),
                 "choice",
                 _occupied_q,
-                [("yes", "有人居住"), ("no", "无人居住")],
+                [("yes", _("Lived in (yes)")), ("no", _("Nobody lives there"))],
             ),
         ]
     },
