@@ -13,6 +13,7 @@ VENDOR := linli/static/vendor/.copied
 setup: $(STAMP_PY) $(VENDOR) messages  ## environment, packages, assets, database
 	$(LINLI) migrate --noinput
 	$(LINLI) seed_demo --if-empty
+	$(LINLI) report load-library
 
 $(STAMP_PY): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "linli.linkage",
     "linli.orders",
     "linli.volunteers",
+    "linli.reports",
 ]
 
 MIDDLEWARE = [

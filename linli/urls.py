@@ -11,6 +11,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; answer with the real icon.
     path("favicon.ico", RedirectView.as_view(url=static("linli/favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("w/reports/", include("linli.reports.urls")),
     path("w/", include("linli.workbench.urls")),
     path("w/linkage/", include("linli.linkage.urls")),
     path("p/", include("linli.portal.urls")),

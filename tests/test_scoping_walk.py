@@ -85,6 +85,14 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "volunteers:me_redemption_cancel": lambda w, x: x["vol_redemption_b"].pk,
     "volunteers:claim_photo": lambda w, x: x["vol_claim_b"].pk,
     "volunteers:me_signup_cancel": lambda w, x: x["vol_open_signup_b"].pk,
+    "reports:template_detail": lambda w, x: x["report_template_b"].pk,
+    "reports:template_edit": lambda w, x: x["report_template_b"].pk,
+    "reports:template_preview": lambda w, x: x["report_template_b"].pk,
+    "reports:template_export": lambda w, x: x["report_template_b"].pk,
+    "reports:template_copy": lambda w, x: x["report_template_b"].pk,
+    "reports:render_detail": lambda w, x: x["report_render_b"].pk,
+    "reports:render_download": lambda w, x: x["report_render_b"].pk,
+    "reports:request_detail": lambda w, x: x["data_request_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -123,6 +131,8 @@ LIST_PAGES = [
     "volunteers_portal:apply",
     "volunteers_portal:board",
     "volunteers_portal:store",
+    "reports:home",
+    "reports:request_list",
 ]
 
 EXEMPT = {
@@ -156,6 +166,11 @@ EXEMPT = {
     "orders:open311_request": "API key scope; tested in tests/orders/test_open311.py",
     "volunteers:volunteer_create": "target chosen in the form; tested in tests/volunteers",
     "volunteers:activity_create": "target chosen in the form; tested in tests/volunteers",
+    # Report actions whose targets come from the form or the user's own scope.
+    "reports:template_import": "owner chosen in the form among the user's nodes; tests/reports",
+    "reports:render_create": "template and area chosen in the form; tested in tests/reports",
+    "reports:request_create": "template and area chosen in the form; tested in tests/reports",
+    "reports:request_render_due": "renders the user's own due requests; tested in tests/reports",
 }
 
 
@@ -207,6 +222,7 @@ def extras(world: World) -> dict[str, Any]:
         "leader_a": leader_a,
         "resident_a": resident_a,
         **_linkage_extras(world),
+        **_report_extras(world),
         **volunteer_extras(world),
     }
 
@@ -244,6 +260,31 @@ def _linkage_extras(world: World) -> dict[str, Any]:
         ),
         "list_b": list_b,
     }
+
+
+def _report_extras(world: World) -> dict[str, Any]:
+    """Grid B's own report template, a render made for grid B and a data request for it."""
+    from linli.reports import services as rep
+
+    spec = {
+        "kind": "ledger",
+        "rowset": "register.person",
+        "header": {"title": "乙网格名单"},
+        "columns": [{"source": "name", "label": "姓名"}],
+    }
+    template = rep.template_create(actor=None, code="b-list", spec=spec, owner_area=world.b.grid)
+    made = rep.render_request(
+        actor=world.b.worker, template=template, area=world.b.grid, fmt="csv", enqueue=False
+    )
+    rep.render_run(render_id=made.pk)
+    request = rep.data_request_create(
+        actor=None,
+        department="乙部门",
+        template=template,
+        area=world.b.grid,
+        due_on=made.created_at.date(),
+    )
+    return {"report_template_b": template, "report_render_b": made, "data_request_b": request}
 
 
 def _snapshot() -> tuple[Any, ...]:
@@ -346,6 +387,8 @@ def test_list_pages_hold_nothing_of_the_sibling_grid(world: World, extras: dict[
         b.dwelling.address,
         b.worker.username,
         "乙区小区",
+        "乙网格名单",
+        "乙部门",
     ]
     failures = []
     clients = _clients(world, extras)

@@ -50,6 +50,9 @@ class Perm(StrEnum):
     MANAGE_VOLUNTEERS = "volunteers.manage"
     APPROVE_VOLUNTEERS = "volunteers.approve"
     SERVE_AS_VOLUNTEER = "volunteers.serve"
+    VIEW_REPORTS = "reports.view"
+    DESIGN_REPORTS = "reports.design"
+    REQUEST_REPORTS = "reports.request"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -97,6 +100,19 @@ for _role in (
     }
 ROLE_PERMS[Role.VOLUNTEER] = ROLE_PERMS[Role.VOLUNTEER] | {Perm.TAKE_ORDERS}
 ROLE_PERMS[Role.DEPARTMENT] = ROLE_PERMS[Role.DEPARTMENT] | {Perm.ANSWER_ORDERS}
+# Reports (linli.reports): staff render and download forms for their scope; heads and up
+# design templates; departments and community staff register data requests.
+_REPORT_PERMS: dict[str, set[Perm]] = {
+    Role.GRID_WORKER: {Perm.VIEW_REPORTS},
+    Role.GRID_LEADER: {Perm.VIEW_REPORTS},
+    Role.COMMUNITY_WORKER: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS},
+    Role.COMMUNITY_HEAD: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
+    Role.SUBDISTRICT_OFFICER: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
+    Role.DISTRICT_ADMIN: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
+    Role.DEPARTMENT: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS},
+}
+for _role, _perms in _REPORT_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 # A user may grant a role only if it ranks at or below their own highest role on that node.
 ROLE_RANK: dict[str, int] = {

@@ -18,6 +18,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from linli.api.auth import API_AUTH
 from linli.api.docs import LocalSwaggerDocs
 from linli.api.routers import areas, buildings, dwellings, estates, households, orders, persons
+from linli.api.routers import areas, buildings, dwellings, estates, households, persons
+from linli.reports.api import router as reports_router
 
 DESCRIPTION = """
 The Linli register over HTTP, for departments' systems and workers' tools.
@@ -58,6 +60,7 @@ api.add_router("/dwellings", dwellings.router)
 api.add_router("/households", households.router)
 api.add_router("/persons", persons.router)
 api.add_router("/orders", orders.router)
+api.add_router("/reports", reports_router)
 
 
 def _error(

@@ -152,6 +152,7 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
                 assert answer.data["count"] == 0, (rel, name, value)
         lists += 1
     assert (lists, details) == (7, 8)
+    assert (lists, details) == (6, 9)  # reports: statistics/{area_id} and its dhis2 form
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:

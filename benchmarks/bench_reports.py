@@ -1,0 +1,142 @@
+"""All shipped report templates for a large jurisdiction, against xlsxwriter alone.
+
+For each template the benchmark makes the .xlsx exactly as a render does (scoped query, derived
+values, masking, header block, merged cells, formats; ``engine.build_table`` +
+``renderers.render_xlsx``), acting as the district administrator for the whole district. The
+peer is xlsxwriter alone (constant_memory) writing the same cells, taken from the same table,
+in the same run: the ratio says what the register, the scoping and the layout add on top of
+writing the spreadsheet at all. Target: total ratio at most 1.5.
+
+Peak memory: the process's peak RSS after all renders, and the Python heap peak
+(tracemalloc, in a separate untimed pass) of the largest ledger.
+
+Usage:
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_demo --people 100000
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli report load-library
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/python benchmarks/bench_reports.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
+
+import django
+
+django.setup()
+
+import xlsxwriter  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import translation  # noqa: E402
+
+from linli.accounts.models import User  # noqa: E402
+from linli.areas.models import Area, AreaKind  # noqa: E402
+from linli.register.models import Person  # noqa: E402
+from linli.reports import engine, renderers  # noqa: E402
+from linli.reports.models import ReportTemplate  # noqa: E402
+from linli.reports.spec import spec_validate  # noqa: E402
+
+
+def render_once(spec: Any, user: Any, area: Area, path: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    table = engine.build_table(spec, user=user, area=area)
+    renderers.render_xlsx(table, path)
+    return time.perf_counter() - t0, table.total
+
+
+def cells_of(spec: Any, user: Any, area: Area) -> list[list[Any]]:
+    table = engine.build_table(spec, user=user, area=area)
+    head = [[c.label for c in table.columns]]
+    return head + [cells for _kind, cells in table.rows]
+
+
+def peer_once(rows: list[list[Any]], path: Path) -> float:
+    """xlsxwriter alone: the same cells, strings as strings, numbers as numbers."""
+    t0 = time.perf_counter()
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet()
+    for r, cells in enumerate(rows):
+        for c, v in enumerate(cells):
+            if isinstance(v, int | float):
+                ws.write_number(r, c, v)
+            elif v is None or v == "":
+                continue
+            else:
+                ws.write_string(r, c, str(v))
+    wb.close()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--user", default="admin")
+    parser.add_argument("--out", default="benchmarks/results/reports.json")
+    args = parser.parse_args()
+    user = User.objects.get(username=args.user)
+    area = Area.objects.filter(kind=AreaKind.DISTRICT).order_by("code").first()
+    assert area is not None
+    persons = Person.objects.filter(grid__path__startswith=area.path).count()
+    templates = list(ReportTemplate.objects.filter(owner_area__isnull=True).order_by("code"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    results = []
+    with translation.override("zh-hans"):
+        for t in templates:
+            spec = spec_validate(t.current().spec)
+            rows = cells_of(spec, user, area)
+            ours, peers, n = [], [], 0
+            for _ in range(args.repeat):
+                secs, n = render_once(spec, user, area, tmp / f"{t.code}.xlsx")
+                ours.append(secs)
+                peers.append(peer_once(rows, tmp / f"{t.code}-peer.xlsx"))
+            row = {
+                "template": t.code,
+                "rows": n,
+                "cells": sum(len(r) for r in rows),
+                "render_s": round(statistics.median(ours), 3),
+                "xlsxwriter_s": round(statistics.median(peers), 3),
+            }
+            row["ratio"] = round(row["render_s"] / row["xlsxwriter_s"], 2) if row["xlsxwriter_s"] else 0
+            results.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        total = sum(r["render_s"] for r in results)
+        peer = sum(r["xlsxwriter_s"] for r in results)
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        largest = max(templates, key=lambda t: next(r["rows"] for r in results if r["template"] == t.code))
+        tracemalloc.start()
+        render_once(spec_validate(largest.current().spec), user, area, tmp / "traced.xlsx")
+        heap_mb = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+        tracemalloc.stop()
+    summary = {
+        "engine": connection.vendor,
+        "persons": persons,
+        "area": area.name,
+        "user": args.user,
+        "total_render_s": round(total, 2),
+        "total_xlsxwriter_s": round(peer, 2),
+        "ratio": round(total / peer, 2) if peer else 0,
+        "peak_rss_mb": round(rss_mb),
+        "largest": largest.code,
+        "largest_heap_peak_mb": round(heap_mb, 1),
+        "templates": results,
+    }
+    print(json.dumps({k: v for k, v in summary.items() if k != "templates"}, ensure_ascii=False))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
