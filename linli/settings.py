@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "linli.portal",
     "linli.command",
     "linli.api",
+    "linli.emergency",
 ]
 
 MIDDLEWARE = [

@@ -37,6 +37,9 @@ class Perm(StrEnum):
     VIEW_AUDIT = "audit.view"
     VIEW_COMMAND = "command.view"
     USE_API = "api.use"
+    VIEW_EMERGENCY = "emergency.view"
+    ACT_EMERGENCY = "emergency.act"
+    MANAGE_EMERGENCY = "emergency.manage"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -47,6 +50,10 @@ _WORKER = _STAFF_READ | {
     Perm.VIEW_AUDIT,
 }
 _HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS}
+# Emergency mode: workers see and act on arrivals, quarantines and check-ins in their nodes;
+# heads (community and up) also declare, change and end events and keep the risk-area list.
+_WORKER |= {Perm.VIEW_EMERGENCY, Perm.ACT_EMERGENCY}
+_HEAD |= {Perm.VIEW_EMERGENCY, Perm.ACT_EMERGENCY, Perm.MANAGE_EMERGENCY}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Residents act through the portal on their own household only; no node-wide permission.
