@@ -15,4 +15,5 @@ urlpatterns = [
     path("p/", include("linli.portal.urls")),
     path("c/", include("linli.command.urls")),
     path("api/v1/", include("linli.api.urls")),
+    path("", include("linli.emergency.urls")),
 ]

@@ -30,6 +30,7 @@ from linli.register.models import (
     Person,
     RegisterEvent,
 )
+from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,24 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "workbench:user_detail": lambda w, x: w.b.worker.pk,
     "workbench:binding_revoke": lambda w, x: x["binding_b"].pk,
     "portal:correct": lambda w, x: w.b.member.pk,
+    "emergency:event_detail": lambda w, x: x["event_b"].pk,
+    "emergency:event_change": lambda w, x: x["event_b"].pk,
+    "emergency:event_end": lambda w, x: x["event_b"].pk,
+    "emergency:risk_areas": lambda w, x: x["event_b"].pk,
+    "emergency:arrival_list": lambda w, x: x["event_b"].pk,
+    "emergency:arrival_create": lambda w, x: x["event_b"].pk,
+    "emergency:risk_area_edit": lambda w, x: x["risk_b"].pk,
+    "emergency:arrival_detail": lambda w, x: x["arrival_b"].pk,
+    "emergency:quarantine_detail": lambda w, x: x["quarantine_b"].pk,
+    "emergency:checkin_create": lambda w, x: x["quarantine_b"].pk,
+    "emergency:quarantine_extend": lambda w, x: x["quarantine_b"].pk,
+    "emergency:quarantine_transfer": lambda w, x: x["quarantine_b"].pk,
+    "emergency:quarantine_release": lambda w, x: x["quarantine_b"].pk,
+    "emergency:certificate_pdf": lambda w, x: x["quarantine_b"].pk,
+    "emergency:task_done": lambda w, x: x["task_b"].pk,
+    "emergency:poster": lambda w, x: w.b.grid.pk,
+    "emergency:portal_checkin": lambda w, x: x["quarantine_b"].pk,
+    "emergency:portal_certificate": lambda w, x: x["quarantine_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
 
@@ -67,6 +86,10 @@ LIST_PAGES = [
     "workbench:user_list",
     "command:home",
     "portal:home",
+    "emergency:event_list",
+    "emergency:quarantine_list",
+    "emergency:task_list",
+    "emergency:portal_home",
 ]
 
 EXEMPT = {
@@ -85,6 +108,12 @@ EXEMPT = {
     # Creating a person/user takes its grid from the form; covered in tests/workbench.
     "workbench:person_create": "target chosen in the form; tested in tests/workbench",
     "workbench:user_create": "target chosen in the form; tested in tests/workbench",
+    "emergency:event_declare": "areas chosen in the form; tested in tests/emergency",
+    "emergency:portal_phone": "no register data (phone code step)",
+    "emergency:portal_code": "no register data (phone code step)",
+    "emergency:arrive": "signed token names event and grid; tested in tests/emergency",
+    "emergency:verify": "public by design: holds the public key only",
+    "emergency:verify_online": "public by design: masked name only; tested in tests/emergency",
 }
 
 
@@ -131,6 +160,7 @@ def extras(world: World) -> dict[str, Any]:
         "binding_b": RoleBinding.objects.get(user=world.b.worker),
         "leader_a": leader_a,
         "resident_a": resident_a,
+        **emergency_extras(world),
     }
 
 
@@ -147,6 +177,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(CorrectionProposal.objects.values_list("pk", "status")),
         list(RoleBinding.objects.values_list("pk", "is_active")),
         AuditEntry.objects.filter(action="reveal").count(),
+        emergency_snapshot(),
     )
 
 

@@ -189,3 +189,34 @@ def certificate_pdf(*, body: CertificateBody, payload: str, texts: dict[str, Any
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def certificate_document(cert: Any) -> bytes:
+    """The PDF of a ReleaseCertificate, in the deployment's language."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from linli.emergency.models import QuarantineKind
+
+    body = payload_verify(cert.payload)
+    with translation.override(settings.LANGUAGE_CODE):
+        texts = {
+            "title": _("Release certificate"),
+            "rows": [
+                (_("Certificate number"), body.number),
+                (_("Name"), body.name_masked),
+                (_("Measure"), str(QuarantineKind(body.kind).label)),
+                (_("First day"), body.starts_on),
+                (_("Released on"), body.released_on),
+                (_("Community"), body.community),
+            ],
+            "body": [
+                _("The measure above has ended: the planned days are done and every daily"),
+                _("health check-in was recorded. Please keep this certificate."),
+            ],
+            "footer": [
+                _("Scan the code to check the signature (works offline with the public key)."),
+                _("Online check: /verify/%(number)s/") % {"number": body.number},
+            ],
+        }
+        return certificate_pdf(body=body, payload=cert.payload, texts=texts)

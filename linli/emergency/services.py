@@ -823,9 +823,13 @@ def quarantine_transfer(
         data={"to": to.strip()},
     )
     audit_record(
-        actor=actor, action=AuditAction.CHANGE, obj=q, object_label=q.name, area=q.grid,
+        actor=actor,
+        action=AuditAction.CHANGE,
+        obj=q,
+        object_label=q.name,
+        area=q.grid,
         changes={"status": "transferred", "to": to.strip()},
-    )  # fmt: skip
+    )
     return q
 
 

@@ -91,10 +91,8 @@ def test_qr_code_decodes_to_the_payload(world: World) -> None:
 def test_pdf_holds_the_facts_and_opens_in_libreoffice(world: World, tmp_path: Path) -> None:
     from pypdf import PdfReader
 
-    from linli.emergency.views import certificate_pdf_bytes
-
     cert = _released(world)
-    data = certificate_pdf_bytes(cert)
+    data = certs.certificate_document(cert)
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     for expected in ("解除隔离告知书", "王*来", cert.number, "居家隔离", str(at(2).date())):
         assert expected in text, expected
