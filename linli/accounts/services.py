@@ -210,9 +210,12 @@ def otp_request(*, phone: str, ip: str | None = None, any_phone: bool = False) -
         >= settings.LINLI_OTP_MAX_REQUESTS_PER_IP_HOUR
     ):
         raise ValidationError(_("Too many attempts. Please try again in an hour."))
-    known = any_phone or Person.objects.filter(
-        phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
-    ).exists()
+    known = (
+        any_phone
+        or Person.objects.filter(
+            phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
+        ).exists()
+    )
     code = f"{secrets.randbelow(1_000_000):06d}"
     # A challenge is recorded for unknown phones too (with a digest no code can match), so the
     # rate limit above answers the same whether or not the phone is in the register.

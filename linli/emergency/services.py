@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from linli.accounts.models import RoleBinding, User
 from linli.accounts.roles import Perm, Role
@@ -649,11 +650,11 @@ def _transition(
 
 
 _ACTION_WORDS = {
-    "extend": "extended",
-    "check_in": "checked in",
-    "release": "released",
-    "transfer": "transferred",
-    "close": "closed",
+    "extend": gettext_lazy("extended"),
+    "check_in": gettext_lazy("checked in"),
+    "release": gettext_lazy("released"),
+    "transfer": gettext_lazy("transferred"),
+    "close": gettext_lazy("closed"),
 }
 
 

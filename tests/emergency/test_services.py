@@ -245,7 +245,7 @@ def test_release_needs_the_days_done_and_every_check_in(world: World) -> None:
     q = _quarantined(world, event)
     assert q.planned_end == DAY0 + dt.timedelta(days=3)
     em.checkin_record(actor=None, quarantine=q, temperature="36.5", by_self=True, now=at(0, 10))
-    with pytest.raises(ValidationError, match="not over"):
+    with pytest.raises(ValidationError, match="计划天数未满"):
         em.quarantine_release(actor=world.a.worker, quarantine=q, now=at(2, 12))
     em.checkin_record(actor=None, quarantine=q, temperature="36.6", by_self=True, now=at(1, 8))
     with pytest.raises(ValidationError, match=str(DAY0 + dt.timedelta(days=2))):
