@@ -57,6 +57,13 @@ api.add_router("/buildings", buildings.router)
 api.add_router("/dwellings", dwellings.router)
 api.add_router("/households", households.router)
 api.add_router("/persons", persons.router)
+# Emergency mode (linli.emergency): events, arrivals, quarantines, check-ins.
+from linli.emergency import api as emergency_api  # noqa: E402
+
+api.add_router("/emergency-events", emergency_api.events_router)
+api.add_router("/arrivals", emergency_api.arrivals_router)
+api.add_router("/quarantines", emergency_api.quarantines_router)
+api.add_router("/check-ins", emergency_api.checkins_router)
 
 
 def _error(

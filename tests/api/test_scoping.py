@@ -14,6 +14,7 @@ import pytest
 from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
+from linli.emergency.models import Arrival, EmergencyEvent, Quarantine
 from linli.register.models import (
     Dwelling,
     Household,
@@ -23,6 +24,7 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.api.conftest import API, ApiClient, BOnly
+from tests.emergency.walk import emergency_snapshot
 from tests.factories import World, make_world
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +45,7 @@ PARAM_RESOURCE = {
     "dwelling_id": "dwellings",
     "household_id": "households",
     "person_id": "persons",
+    "quarantine_id": "quarantines",
 }
 
 
@@ -58,6 +61,13 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
         ],
         "households": [world.b.household.pk],
         "persons": [world.b.householder.pk, world.b.member.pk],
+        "emergency-events": list(
+            EmergencyEvent.objects.filter(areas=world.b.grid).values_list("pk", flat=True)
+        ),
+        "arrivals": list(Arrival.objects.filter(grid=world.b.grid).values_list("pk", flat=True)),
+        "quarantines": list(
+            Quarantine.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
+        ),
     }
 
 
@@ -84,6 +94,10 @@ def b_filter_values(world: World, b_only: BOnly) -> dict[str, list[str]]:
         "building": [str(world.b.building.pk), str(b_only.building.pk)],
         "dwelling": [str(world.b.dwelling.pk), str(b_only.dwelling.pk)],
         "household": [str(world.b.household.pk)],
+        "event": [
+            str(pk)
+            for pk in EmergencyEvent.objects.filter(areas=world.b.grid).values_list("pk", flat=True)
+        ],
     }
 
 
@@ -140,7 +154,7 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
                 assert_no_b(answer, world, b_ids, resource)
                 assert answer.data["count"] == 0, (rel, name, value)
         lists += 1
-    assert (lists, details) == (6, 7)
+    assert (lists, details) == (9, 8)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
@@ -168,6 +182,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "tags": list(PersonTag.objects.values_list("person_id", "tag_id").order_by("pk")),
         "events": RegisterEvent.objects.count(),
         "audit": AuditEntry.objects.count(),
+        "emergency": emergency_snapshot(),
     }
 
 
@@ -187,6 +202,25 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
             {"dwelling": Dwelling.objects.get(building=world.a.building, number="302").pk},
             {"dwelling": Dwelling.objects.get(building=world.b.building, number="302").pk},
             {"dwelling": world.a.dwelling.pk, "allow_shared": True},
+        ],
+        # Grid B's event and measure, or a grid B arrival under any event.
+        ("post", "/arrivals"): [
+            {
+                "event": event.pk,
+                "grid": grid,
+                "name": "王越界",
+                "phone": "13912340000",
+                "arrived_on": "2026-01-01",
+                "travel_mode": "car",
+                "from_text": "外地",
+            }
+            for event in EmergencyEvent.objects.all()
+            for grid in (world.b.grid.code, world.a.grid.code)
+            if not (grid == world.a.grid.code and event.areas.filter(pk=world.a.grid.pk).exists())
+        ],
+        ("post", "/check-ins"): [
+            {"quarantine": q.pk, "temperature": "36.5"}
+            for q in Quarantine.objects.filter(grid=world.b.grid)
         ],
     }
 
