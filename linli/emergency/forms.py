@@ -170,10 +170,12 @@ class RiskAreaForm(forms.Form):
         label=_("Risk level"), choices=RiskLevel.choices, widget=forms.Select(attrs=_S)
     )
     from_date = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={**_C, "type": "date"})
+        label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={**_C, "type": "date"})
     )
     to_date = forms.DateField(
-        label=_("Until"), required=False, widget=forms.DateInput(attrs={**_C, "type": "date"})
+        label=_("Until"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={**_C, "type": "date"}),
     )
 
 
@@ -207,7 +209,8 @@ class ArrivalForm(forms.Form):
         widget=forms.TextInput(attrs=_BIG),
     )
     arrived_on = forms.DateField(
-        label=_("Arrived on"), widget=forms.DateInput(attrs={**_BIG, "type": "date"})
+        label=_("Arrived on"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={**_BIG, "type": "date"}),
     )
     travel_mode = forms.ChoiceField(
         label=_("Travelled by"),
@@ -267,7 +270,9 @@ class CheckInForm(forms.Form):
 
 
 class WorkerCheckInForm(CheckInForm):
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={**_C, "type": "date"}))
+    day = forms.DateField(
+        label=_("Day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={**_C, "type": "date"})
+    )
 
 
 class ExtendForm(forms.Form):
