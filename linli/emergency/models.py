@@ -34,7 +34,7 @@ class EventKind(models.TextChoices):
 
 
 class EventStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("Under way")
     ENDED = "ended", _("Ended")
 
 
@@ -388,6 +388,10 @@ class CheckIn(ScopedModel):
         ordering = ["-day", "-at"]
         indexes = [models.Index(fields=["quarantine", "day"]), models.Index(fields=["grid", "day"])]
         verbose_name = _("check-in")
+
+    @property
+    def symptom_labels(self) -> list[str]:
+        return [str(Symptom(s).label) for s in self.symptoms if s in Symptom.values]
 
     @property
     def is_alert(self) -> bool:
