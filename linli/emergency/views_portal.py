@@ -8,6 +8,7 @@ anything else answers 404.
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -44,12 +45,23 @@ SESSION_PHONE = "emergency_phone"
 PHONE_TTL_SECONDS = 6 * 3600
 
 
+def _remember_phone(request: HttpRequest, number: str) -> None:
+    """Keep the proven phone in the session, sealed (the session table holds no plaintext)."""
+    request.session[SESSION_PHONE] = {
+        "sealed": base64.b64encode(crypto.seal(number)).decode(),
+        "at": time.time(),
+    }
+
+
 def _verified_phone(request: HttpRequest) -> str:
     """The phone proven by a code in this session (within its lifetime), or ""."""
     data = request.session.get(SESSION_PHONE) or {}
     if not data or time.time() - float(data.get("at", 0)) > PHONE_TTL_SECONDS:
         return ""
-    return str(data.get("number", ""))
+    try:
+        return crypto.unseal(base64.b64decode(str(data.get("sealed", ""))))
+    except (crypto.DecryptionError, ValueError):
+        return ""
 
 
 def _identity(request: HttpRequest) -> tuple[str, int | None]:
@@ -79,7 +91,7 @@ def phone(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("phone", exc.messages)
         else:
-            request.session[SESSION_PENDING] = number
+            request.session[SESSION_PENDING] = base64.b64encode(crypto.seal(number)).decode()
             return redirect(reverse("emergency:portal_code") + "?next=" + nxt)
     return render(request, "emergency/portal_phone.html", {"form": form, "next": nxt})
 
@@ -87,7 +99,10 @@ def phone(request: HttpRequest) -> HttpResponse:
 def code(request: HttpRequest) -> HttpResponse:
     """Step 2: the code from the SMS proves the phone for this session."""
     nxt = _safe_next(request, reverse("emergency:portal_home"))
-    number = request.session.get(SESSION_PENDING)
+    try:
+        number = crypto.unseal(base64.b64decode(request.session.get(SESSION_PENDING) or ""))
+    except (crypto.DecryptionError, ValueError):
+        number = ""
     if not number:
         return redirect(reverse("emergency:portal_phone") + "?next=" + nxt)
     form = f.CodeForm(request.POST or None)
@@ -101,7 +116,7 @@ def code(request: HttpRequest) -> HttpResponse:
             )
         else:
             request.session.pop(SESSION_PENDING, None)
-            request.session[SESSION_PHONE] = {"number": number, "at": time.time()}
+            _remember_phone(request, number)
             return redirect(nxt)
     return render(
         request,
