@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "linli.orders",
     "linli.volunteers",
     "linli.reports",
+    "linli.emergency",
 ]
 
 MIDDLEWARE = [

@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/v1/", include("linli.api.urls")),
     path("", include("linli.orders.urls")),
     path("", include("linli.volunteers.urls")),
+    path("", include("linli.emergency.urls")),
 ]

@@ -31,6 +31,7 @@ from linli.register.models import (
     Person,
     RegisterEvent,
 )
+from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.volunteers.factories import volunteer_extras
 
@@ -93,6 +94,24 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "reports:render_detail": lambda w, x: x["report_render_b"].pk,
     "reports:render_download": lambda w, x: x["report_render_b"].pk,
     "reports:request_detail": lambda w, x: x["data_request_b"].pk,
+    "emergency:event_detail": lambda w, x: x["event_b"].pk,
+    "emergency:event_change": lambda w, x: x["event_b"].pk,
+    "emergency:event_end": lambda w, x: x["event_b"].pk,
+    "emergency:risk_areas": lambda w, x: x["event_b"].pk,
+    "emergency:arrival_list": lambda w, x: x["event_b"].pk,
+    "emergency:arrival_create": lambda w, x: x["event_b"].pk,
+    "emergency:risk_area_edit": lambda w, x: x["risk_b"].pk,
+    "emergency:arrival_detail": lambda w, x: x["arrival_b"].pk,
+    "emergency:quarantine_detail": lambda w, x: x["quarantine_b"].pk,
+    "emergency:checkin_create": lambda w, x: x["quarantine_b"].pk,
+    "emergency:quarantine_extend": lambda w, x: x["quarantine_b"].pk,
+    "emergency:quarantine_transfer": lambda w, x: x["quarantine_b"].pk,
+    "emergency:quarantine_release": lambda w, x: x["quarantine_b"].pk,
+    "emergency:certificate_pdf": lambda w, x: x["quarantine_b"].pk,
+    "emergency:task_done": lambda w, x: x["task_b"].pk,
+    "emergency:poster": lambda w, x: w.b.grid.pk,
+    "emergency:portal_checkin": lambda w, x: x["quarantine_b"].pk,
+    "emergency:portal_certificate": lambda w, x: x["quarantine_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -133,6 +152,10 @@ LIST_PAGES = [
     "volunteers_portal:store",
     "reports:home",
     "reports:request_list",
+    "emergency:event_list",
+    "emergency:quarantine_list",
+    "emergency:task_list",
+    "emergency:portal_home",
 ]
 
 EXEMPT = {
@@ -171,6 +194,12 @@ EXEMPT = {
     "reports:render_create": "template and area chosen in the form; tested in tests/reports",
     "reports:request_create": "template and area chosen in the form; tested in tests/reports",
     "reports:request_render_due": "renders the user's own due requests; tested in tests/reports",
+    "emergency:event_declare": "areas chosen in the form; tested in tests/emergency",
+    "emergency:portal_phone": "no register data (phone code step)",
+    "emergency:portal_code": "no register data (phone code step)",
+    "emergency:arrive": "signed token names event and grid; tested in tests/emergency",
+    "emergency:verify": "public by design: holds the public key only",
+    "emergency:verify_online": "public by design: masked name only; tested in tests/emergency",
 }
 
 
@@ -224,6 +253,7 @@ def extras(world: World) -> dict[str, Any]:
         **_linkage_extras(world),
         **_report_extras(world),
         **volunteer_extras(world),
+        **emergency_extras(world),
     }
 
 
@@ -301,6 +331,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(RoleBinding.objects.values_list("pk", "is_active")),
         AuditEntry.objects.filter(action="reveal").count(),
         list(WorkOrder.objects.order_by("pk").values_list("pk", "status", "level", "assignee_id")),
+        emergency_snapshot(),
         OrderEvent.objects.count(),
         _linkage_snapshot(),
     )

@@ -53,6 +53,9 @@ class Perm(StrEnum):
     VIEW_REPORTS = "reports.view"
     DESIGN_REPORTS = "reports.design"
     REQUEST_REPORTS = "reports.request"
+    VIEW_EMERGENCY = "emergency.view"
+    ACT_EMERGENCY = "emergency.act"
+    MANAGE_EMERGENCY = "emergency.manage"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -66,6 +69,11 @@ _WORKER = _STAFF_READ | {
     Perm.FOLLOW_UP_FLAGS,
 }
 _HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS, Perm.MANAGE_CONCERNS}
+_HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS}
+# Emergency mode: workers see and act on arrivals, quarantines and check-ins in their nodes;
+# heads (community and up) also declare, change and end events and keep the risk-area list.
+_WORKER |= {Perm.VIEW_EMERGENCY, Perm.ACT_EMERGENCY}
+_HEAD |= {Perm.VIEW_EMERGENCY, Perm.ACT_EMERGENCY, Perm.MANAGE_EMERGENCY}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Residents act through the portal on their own household only; no node-wide permission.

@@ -184,11 +184,13 @@ def token_authenticate(raw: str) -> User | None:
 # --- resident sign-in with a one-time SMS code -------------------------------------------
 
 
-def otp_request(*, phone: str, ip: str | None = None) -> None:
+def otp_request(*, phone: str, ip: str | None = None, any_phone: bool = False) -> None:
     """Send a sign-in code to *phone* if it belongs to a living resident of the register.
 
     The answer to the caller is the same whether or not the phone is known, so the form
     cannot be used to find out who lives here. Requests are limited per phone.
+    With ``any_phone`` (proving one holds a phone, e.g. an arrival registering at the gate)
+    the code goes to any number, within the same limits.
     """
     from linli.notify.tasks import send_sms
     from linli.register.models import Person, PersonStatus
@@ -208,9 +210,12 @@ def otp_request(*, phone: str, ip: str | None = None) -> None:
         >= settings.LINLI_OTP_MAX_REQUESTS_PER_IP_HOUR
     ):
         raise ValidationError(_("Too many attempts. Please try again in an hour."))
-    known = Person.objects.filter(
-        phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
-    ).exists()
+    known = (
+        any_phone
+        or Person.objects.filter(
+            phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False
+        ).exists()
+    )
     code = f"{secrets.randbelow(1_000_000):06d}"
     # A challenge is recorded for unknown phones too (with a digest no code can match), so the
     # rate limit above answers the same whether or not the phone is in the register.
@@ -238,8 +243,10 @@ def _otp_failures(bidx: str) -> int:
     return int(total or 0)
 
 
-def otp_verify(*, phone: str, code: str) -> User:
+def otp_verify(*, phone: str, code: str, sign_in: bool = True) -> User | None:
     """Check a code; return (creating if needed) the resident's account.
+
+    With ``sign_in=False`` only the phone is proven: the code is spent and None returned.
 
     Each try is counted before the code is compared, in one conditional UPDATE, so parallel
     guesses cannot all pass the limit; wrong codes also count per phone across challenges
@@ -284,6 +291,8 @@ def otp_verify(*, phone: str, code: str) -> User:
         used_at=timezone.now()
     ):
         raise wrong
+    if not sign_in:
+        return None
     person = (
         Person.objects.filter(phone_bidx=bidx, status=PersonStatus.LIVING, household__isnull=False)
         .order_by("id")

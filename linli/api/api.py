@@ -61,6 +61,13 @@ api.add_router("/households", households.router)
 api.add_router("/persons", persons.router)
 api.add_router("/orders", orders.router)
 api.add_router("/reports", reports_router)
+# Emergency mode (linli.emergency): events, arrivals, quarantines, check-ins.
+from linli.emergency import api as emergency_api  # noqa: E402
+
+api.add_router("/emergency-events", emergency_api.events_router)
+api.add_router("/arrivals", emergency_api.arrivals_router)
+api.add_router("/quarantines", emergency_api.quarantines_router)
+api.add_router("/check-ins", emergency_api.checkins_router)
 
 
 def _error(

@@ -13,6 +13,7 @@ from linli.accounts.models import User
 from linli.accounts.services import token_issue, user_create
 from linli.register import services as reg
 from linli.register.models import Building, Dwelling, Estate
+from tests.emergency.walk import emergency_extras
 from tests.factories import PASSWORD, World
 
 API = "/api/v1"
@@ -83,6 +84,7 @@ def b_only(world: World) -> BOnly:
     dwelling = reg.dwelling_create(
         actor=None, building=building, entrance=None, floor=1, number="101"
     )
+    emergency_extras(world)  # grid B's emergency objects, for the emergency operations
     return BOnly(estate, building, dwelling)
 
 

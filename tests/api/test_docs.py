@@ -39,6 +39,7 @@ def test_every_operation_is_documented(db: None) -> None:
     ]
     assert len(operations) == 22  # 18 of the register, 4 of work orders
     assert len(operations) == 20  # 18 register + 2 reports statistics
+    assert len(operations) == 24
     for method, path, op in operations:
         where = f"{method.upper()} {path}"
         summary, description = op.get("summary", ""), op.get("description", "")

@@ -15,6 +15,7 @@ from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
 from linli.orders.models import OrderEvent, WorkOrder
+from linli.emergency.models import Arrival, EmergencyEvent, Quarantine
 from linli.register.models import (
     Dwelling,
     Household,
@@ -24,6 +25,7 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.api.conftest import API, ApiClient, BOnly
+from tests.emergency.walk import emergency_snapshot
 from tests.factories import World, make_world
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,7 @@ PARAM_RESOURCE = {
     "household_id": "households",
     "person_id": "persons",
     "order_id": "orders",
+    "quarantine_id": "quarantines",
 }
 
 
@@ -61,6 +64,13 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
         "households": [world.b.household.pk],
         "persons": [world.b.householder.pk, world.b.member.pk],
         "orders": [_order_b(world).pk],
+        "emergency-events": list(
+            EmergencyEvent.objects.filter(areas=world.b.grid).values_list("pk", flat=True)
+        ),
+        "arrivals": list(Arrival.objects.filter(grid=world.b.grid).values_list("pk", flat=True)),
+        "quarantines": list(
+            Quarantine.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
+        ),
     }
 
 
@@ -95,6 +105,10 @@ def b_filter_values(world: World, b_only: BOnly) -> dict[str, list[str]]:
         "building": [str(world.b.building.pk), str(b_only.building.pk)],
         "dwelling": [str(world.b.dwelling.pk), str(b_only.dwelling.pk)],
         "household": [str(world.b.household.pk)],
+        "event": [
+            str(pk)
+            for pk in EmergencyEvent.objects.filter(areas=world.b.grid).values_list("pk", flat=True)
+        ],
     }
 
 
@@ -153,6 +167,7 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
         lists += 1
     assert (lists, details) == (7, 8)
     assert (lists, details) == (6, 9)  # reports: statistics/{area_id} and its dhis2 form
+    assert (lists, details) == (9, 8)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
@@ -182,6 +197,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "audit": AuditEntry.objects.count(),
         "orders": list(WorkOrder.objects.values().order_by("pk")),
         "order_events": OrderEvent.objects.count(),
+        "emergency": emergency_snapshot(),
     }
 
 
@@ -210,6 +226,25 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
             {"dwelling": Dwelling.objects.get(building=world.a.building, number="302").pk},
             {"dwelling": Dwelling.objects.get(building=world.b.building, number="302").pk},
             {"dwelling": world.a.dwelling.pk, "allow_shared": True},
+        ],
+        # Grid B's event and measure, or a grid B arrival under any event.
+        ("post", "/arrivals"): [
+            {
+                "event": event.pk,
+                "grid": grid,
+                "name": "王越界",
+                "phone": "13912340000",
+                "arrived_on": "2026-01-01",
+                "travel_mode": "car",
+                "from_text": "外地",
+            }
+            for event in EmergencyEvent.objects.all()
+            for grid in (world.b.grid.code, world.a.grid.code)
+            if not (grid == world.a.grid.code and event.areas.filter(pk=world.a.grid.pk).exists())
+        ],
+        ("post", "/check-ins"): [
+            {"quarantine": q.pk, "temperature": "36.5"}
+            for q in Quarantine.objects.filter(grid=world.b.grid)
         ],
     }
 

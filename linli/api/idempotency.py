@@ -1,0 +1,80 @@
+"""Writes that a client may safely retry: the ``Idempotency-Key`` header.
+
+An operation wraps its work in :func:`idempotent`. Without the header the work simply runs.
+With it, the first successful answer is stored (IdempotencyRecord) in the same transaction as
+the work, and a retry with the same key answers that stored body and status again, without
+doing the work twice — also when two copies race (the loser's work is rolled back and it
+answers the winner's body). The same key with a different operation or body answers 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
+
+from linli.api.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+
+
+class _Lost(Exception):
+    """Another request with the same key stored its answer first."""
+
+
+def _hash(operation: str, body: Any) -> str:
+    canonical = json.dumps([operation, body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, operation: str, digest: str) -> tuple[int, Any]:
+    if record.operation != operation or record.request_hash != digest:
+        raise HttpError(
+            422,
+            _("This Idempotency-Key was already used for a different request."),
+        )
+    return record.status_code, record.body
+
+
+def idempotent(
+    request: HttpRequest,
+    *,
+    user: Any,
+    operation: str,
+    body: Any,
+    run: Callable[[], tuple[int, Any]],
+) -> tuple[int, Any]:
+    """Run ``run()`` (returning (status, JSON-able body)) at most once per Idempotency-Key."""
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        return run()
+    if len(key) > 100:
+        raise HttpError(422, _("The Idempotency-Key is longer than 100 characters."))
+    digest = _hash(operation, body)
+    found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if found is not None:
+        return _replay(found, operation, digest)
+    try:
+        with transaction.atomic():
+            status, answer = run()
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(
+                        user=user,
+                        key=key,
+                        operation=operation,
+                        request_hash=digest,
+                        status_code=status,
+                        body=answer,
+                    )
+            except IntegrityError:
+                raise _Lost from None
+    except _Lost:
+        return _replay(IdempotencyRecord.objects.get(user=user, key=key), operation, digest)
+    return status, answer
