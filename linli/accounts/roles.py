@@ -69,7 +69,6 @@ _WORKER = _STAFF_READ | {
     Perm.FOLLOW_UP_FLAGS,
 }
 _HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS, Perm.MANAGE_CONCERNS}
-_HEAD = _WORKER | {Perm.MANAGE_USERS, Perm.MANAGE_TAGS}
 # Emergency mode: workers see and act on arrivals, quarantines and check-ins in their nodes;
 # heads (community and up) also declare, change and end events and keep the risk-area list.
 _WORKER |= {Perm.VIEW_EMERGENCY, Perm.ACT_EMERGENCY}

@@ -18,7 +18,6 @@ from ninja.errors import ValidationError as NinjaValidationError
 from linli.api.auth import API_AUTH
 from linli.api.docs import LocalSwaggerDocs
 from linli.api.routers import areas, buildings, dwellings, estates, households, orders, persons
-from linli.api.routers import areas, buildings, dwellings, estates, households, persons
 from linli.reports.api import router as reports_router
 
 DESCRIPTION = """
