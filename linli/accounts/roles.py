@@ -118,8 +118,8 @@ _REPORT_PERMS: dict[str, set[Perm]] = {
     Role.DISTRICT_ADMIN: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS, Perm.DESIGN_REPORTS},
     Role.DEPARTMENT: {Perm.VIEW_REPORTS, Perm.REQUEST_REPORTS},
 }
-for _role, _perms in _REPORT_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+for _report_role, _report_perms in _REPORT_PERMS.items():
+    ROLE_PERMS[_report_role] = ROLE_PERMS[_report_role] | _report_perms
 
 # A user may grant a role only if it ranks at or below their own highest role on that node.
 ROLE_RANK: dict[str, int] = {
@@ -155,7 +155,7 @@ _VOLUNTEER_PERMS: dict[str, set[Perm]] = {
     },
     Role.DISTRICT_ADMIN: {Perm.VIEW_VOLUNTEERS, Perm.MANAGE_VOLUNTEERS, Perm.APPROVE_VOLUNTEERS},
 }
-for _role, _perms in _VOLUNTEER_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+for _vol_role, _vol_perms in _VOLUNTEER_PERMS.items():
+    ROLE_PERMS[_vol_role] = ROLE_PERMS[_vol_role] | _vol_perms
 
 STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]

@@ -14,8 +14,8 @@ import pytest
 from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
-from linli.orders.models import OrderEvent, WorkOrder
 from linli.emergency.models import Arrival, EmergencyEvent, Quarantine
+from linli.orders.models import OrderEvent, WorkOrder
 from linli.register.models import (
     Dwelling,
     Household,
