@@ -45,6 +45,7 @@ from linli.orders.models import (
 )
 from linli.orders.workflow import ESCALATABLE, OPEN_STATES, WHISTLEABLE, transition_check
 from linli.register.models import Person
+from linli.volunteers.services import points_claim_for_order
 
 
 def files_dir() -> Path:
@@ -551,12 +552,19 @@ def order_finish(
 
 
 def _after_rated(order: WorkOrder) -> None:
-    """Hook run when a requester rates an order as fixed.
+    """When a requester rates an order as fixed, the volunteer who did it claims its points.
 
-    The volunteers capability's points claim (``linli.volunteers.services.
-    points_claim_for_order(order=order, volunteer_user=order.assignee)``) is wired here at
-    merge time. It does nothing else, and nothing now.
+    The claim awaits a grid worker's review like any other (points never post on a rating
+    alone). An order that earns nothing (no rule here, too few stars, done by staff rather than
+    a volunteer) is simply not claimed: the rating itself must not fail because of points.
     """
+    if order.assignee is None:
+        return
+    try:
+        with transaction.atomic():
+            points_claim_for_order(order=order, volunteer_user=order.assignee)
+    except (ValidationError, PermissionDenied):
+        return
 
 
 @transaction.atomic
