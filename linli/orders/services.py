@@ -191,7 +191,7 @@ def _step(
     )
     audit_record(
         actor=actor,
-        action=AuditAction.CHANGE,
+        action=AuditAction.CREATE if action == "submit" else AuditAction.CHANGE,
         obj=order,
         area=order.grid,
         object_label=order.number,

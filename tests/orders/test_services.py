@@ -70,7 +70,8 @@ def test_submit_by_resident_sets_number_level_due_and_seals_phone(world: World) 
     assert order.requester_user == resident_user(world)
     assert trail(order) == [("submit", "", "submitted")]
     entry = AuditEntry.objects.order_by("-id").first()
-    assert entry is not None and entry.object_label == order.number
+    assert entry is not None
+    assert (entry.action, entry.object_label, entry.area) == ("create", order.number, world.a.grid)
     assert "13800138000" not in str(entry.changes)
 
 
