@@ -48,8 +48,8 @@ PRIOR_LOG2 = -16.0
 # Blocks bigger than this many pairs are skipped (a name like 张伟 in one birth year of a
 # million people); the other keys of the same records still bring true pairs together.
 MAX_BLOCK_PAIRS = 2_500
-# The smallest u given to an exact name (a name seen once in a small set is not proof).
-NAME_U_FLOOR = 2e-5
+# The smallest u of an exact name (the smoothing in _count_names does the real work).
+NAME_U_FLOOR = 1e-6
 NAME_U_PSEUDO = 10_000
 
 
@@ -105,7 +105,7 @@ _LEVELS: dict[str, tuple[str, float, float]] = {
     "birth_exact": ("birth_exact", 0.95, 4e-5),
     "birth_swapped": ("birth_swapped", 0.01, 1e-5),
     "birth_close": ("birth_close", 0.04, 1e-3),
-    "birth_differs": ("birth_differs", 0.01, 0.999),
+    "birth_differs": ("birth_differs", 0.003, 0.999),
     # phone
     "phone_exact": ("phone_exact", 0.75, 5e-5),
     "phone_one_digit": ("phone_one_digit", 0.03, 2e-6),
@@ -161,11 +161,13 @@ _SUPPORT = frozenset(
         "id_transposed",
         "id_one_digit",
         "id_tail",
+        "id_tail_full",
         "name_exact",
         "name_pinyin",
         "name_homophone",
         "name_near",
         "name_similar",
+        "name_similar_short",
     }
 )
 
@@ -464,8 +466,10 @@ BLOCK_FAMILIES: tuple[BlockFamily, ...] = (
     ("t", lambda p: [p.id_tail + s for s in _surname_keys(p)] if p.id_tail else ()),
     ("q", lambda p: [p.phone_tail + s for s in _surname_keys(p)] if p.phone_tail else ()),
     (
-        "a",  # name + the digits of the address
-        lambda p: _with_birth(p, "-".join(p.address_numbers)) if p.address_numbers else (),
+        "a",  # surname + the digits of the address (the same flat)
+        lambda p: (
+            [s + "-".join(p.address_numbers) for s in _surname_keys(p)] if p.address_numbers else ()
+        ),
     ),
 )
 
@@ -477,8 +481,8 @@ def blocking_keys(p: Prepared) -> list[str]:
     ``N`` near-pinyin name alone (pairs only where a birth date is missing, see
     :func:`candidate_pairs`), ``n`` near-pinyin name + birth year, ``b`` birth date (day/month
     swap-proof) + near-pinyin surname, ``m`` name + month and day (a mistyped year),
-    ``t`` ID tail + surname, ``q`` phone tail + surname, ``a`` near-pinyin name + digits of
-    the address.
+    ``t`` ID tail + surname, ``q`` phone tail + surname, ``a`` surname + digits of the
+    address.
     """
     return [code + k for code, keys in BLOCK_FAMILIES for k in keys(p)]
 
