@@ -48,8 +48,8 @@ PRIOR_LOG2 = -16.0
 # Blocks bigger than this many pairs are skipped (a name like 张伟 in one birth year of a
 # million people); the other keys of the same records still bring true pairs together.
 MAX_BLOCK_PAIRS = 2_500
-# The smallest u given to an exact name (a name seen once in a small set is not proof).
-NAME_U_FLOOR = 2e-5
+# The smallest u of an exact name (the smoothing in _count_names does the real work).
+NAME_U_FLOOR = 1e-6
 NAME_U_PSEUDO = 10_000
 
 
@@ -105,7 +105,7 @@ _LEVELS: dict[str, tuple[str, float, float]] = {
     "birth_exact": ("birth_exact", 0.95, 4e-5),
     "birth_swapped": ("birth_swapped", 0.01, 1e-5),
     "birth_close": ("birth_close", 0.04, 1e-3),
-    "birth_differs": ("birth_differs", 0.01, 0.999),
+    "birth_differs": ("birth_differs", 0.003, 0.999),
     # phone
     "phone_exact": ("phone_exact", 0.75, 5e-5),
     "phone_one_digit": ("phone_one_digit", 0.03, 2e-6),
@@ -161,11 +161,13 @@ _SUPPORT = frozenset(
         "id_transposed",
         "id_one_digit",
         "id_tail",
+        "id_tail_full",
         "name_exact",
         "name_pinyin",
         "name_homophone",
         "name_near",
         "name_similar",
+        "name_similar_short",
     }
 )
 
@@ -434,43 +436,55 @@ def compare(
 # ---------------------------------------------------------------- blocking
 
 
+def _name_keys(p: Prepared) -> tuple[str, ...]:
+    return _near_name_keys(p.name)[0] if p.name else ()
+
+
+def _surname_keys(p: Prepared) -> tuple[str, ...]:
+    return _near_name_keys(p.name)[1] if p.name else ()
+
+
+def _with_birth(p: Prepared, suffix: str) -> list[str]:
+    return [n + suffix for n in _name_keys(p)]
+
+
+# Blocking key families: (code, the record's keys in that family). Two records are compared
+# when they share a key of one family. Documented with their recall cost in decision 0019.
+BlockFamily = tuple[str, Callable[[Prepared], Iterable[str]]]
+BLOCK_FAMILIES: tuple[BlockFamily, ...] = (
+    ("i", lambda p: (p.id_bidx,) if p.id_bidx else ()),  # ID blind index
+    ("I", lambda p: (p.id_plain,) if len(p.id_plain) == 18 else ()),  # ID plaintext
+    ("p", lambda p: (p.phone_bidx,) if p.phone_bidx else ()),  # phone blind index
+    ("P", lambda p: (p.phone_plain,) if p.phone_plain else ()),  # phone plaintext
+    ("N", _name_keys),  # name alone: pairs only where a birth date is missing
+    ("n", lambda p: _with_birth(p, str(p.birth.year)) if p.birth else ()),  # name + year
+    (
+        "b",  # birth date (day/month swap-proof) + surname
+        lambda p: [K.birth_block_key(p.birth) + s for s in _surname_keys(p)] if p.birth else (),
+    ),
+    ("m", lambda p: _with_birth(p, f"{p.birth:%m%d}") if p.birth else ()),  # name + month-day
+    ("t", lambda p: [p.id_tail + s for s in _surname_keys(p)] if p.id_tail else ()),
+    ("q", lambda p: [p.phone_tail + s for s in _surname_keys(p)] if p.phone_tail else ()),
+    (
+        "a",  # surname + the digits of the address (the same flat)
+        lambda p: (
+            [s + "-".join(p.address_numbers) for s in _surname_keys(p)] if p.address_numbers else ()
+        ),
+    ),
+)
+
+
 def blocking_keys(p: Prepared) -> list[str]:
-    """The blocks a record belongs to; two records are compared only when they share one.
+    """The blocks a record belongs to (family code + key); see :data:`BLOCK_FAMILIES`.
 
     ``i``/``I`` ID blind index / plaintext, ``p``/``P`` phone blind index / plaintext,
     ``N`` near-pinyin name alone (pairs only where a birth date is missing, see
     :func:`candidate_pairs`), ``n`` near-pinyin name + birth year, ``b`` birth date (day/month
     swap-proof) + near-pinyin surname, ``m`` name + month and day (a mistyped year),
-    ``t`` ID tail + surname, ``q`` phone tail + surname,
-    ``a`` near-pinyin name + digits of the address.
+    ``t`` ID tail + surname, ``q`` phone tail + surname, ``a`` surname + digits of the
+    address.
     """
-    out: list[str] = []
-    if p.id_bidx:
-        out.append("i" + p.id_bidx)
-    if len(p.id_plain) == 18:
-        out.append("I" + p.id_plain)
-    if p.phone_bidx:
-        out.append("p" + p.phone_bidx)
-    if p.phone_plain:
-        out.append("P" + p.phone_plain)
-    if p.name:
-        joined, surnames = _near_name_keys(p.name)
-        out.extend(["N" + n for n in joined])
-        if p.birth is not None:
-            year = str(p.birth.year)
-            out.extend(["n" + n + year for n in joined])
-            bkey = "b" + K.birth_block_key(p.birth)
-            out.extend([bkey + s for s in surnames])
-            monthday = f"{p.birth.month:02d}{p.birth.day:02d}"
-            out.extend(["m" + n + monthday for n in joined])
-        if p.id_tail:
-            out.extend(["t" + p.id_tail + s for s in surnames])
-        if p.phone_tail:
-            out.extend(["q" + p.phone_tail + s for s in surnames])
-        if p.address_numbers:
-            digits = "-".join(p.address_numbers)
-            out.extend(["a" + n + digits for n in joined])
-    return out
+    return [code + k for code, keys in BLOCK_FAMILIES for k in keys(p)]
 
 
 @functools.lru_cache(maxsize=262_144)
@@ -490,14 +504,6 @@ def _near_name_keys(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(f + rest for f in firsts), tuple(firsts)
 
 
-def _blocks(prepared: Sequence[Prepared]) -> dict[str, list[int]]:
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for i, p in enumerate(prepared):
-        for k in blocking_keys(p):
-            blocks[k].append(i)
-    return blocks
-
-
 def candidate_pairs(
     left: Sequence[Prepared],
     right: Sequence[Prepared],
@@ -506,24 +512,41 @@ def candidate_pairs(
 ) -> set[tuple[int, int]]:
     """Index pairs (left, right) that share at least one block.
 
-    The name-alone block (``N``) pairs only records of which at least one has no birth date:
-    two records with birth dates meet through the name + birth year block instead.
+    One family at a time, and the right side indexed only under keys the left side has, so
+    memory holds one family's index. The name-alone family (``N``) pairs only records of
+    which at least one has no birth date: two dated records meet through ``n``/``m`` instead.
     """
-    lb, rb = _blocks(left), _blocks(right)
-    pairs: set[tuple[int, int]] = set()
-    for k, li in lb.items():
-        ri = rb.get(k)
-        if not ri:
-            continue
-        if k[0] == "N":
-            l0 = [i for i in li if left[i].birth is None]
-            r0 = [j for j in ri if right[j].birth is None]
-            if len(l0) * len(ri) + len(li) * len(r0) > max_block_pairs:
-                continue
-            pairs.update((i, j) for i in l0 for j in ri)
-            pairs.update((i, j) for i in li for j in r0)
-        elif len(li) * len(ri) <= max_block_pairs:
-            pairs.update((i, j) for i in li for j in ri)
+    width = len(right)
+    return {(c // width, c % width) for c in _candidate_codes(left, right, max_block_pairs)}
+
+
+def _candidate_codes(
+    left: Sequence[Prepared], right: Sequence[Prepared], max_block_pairs: int
+) -> set[int]:
+    """:func:`candidate_pairs` as codes i * len(right) + j (half the memory of tuples)."""
+    width = len(right)
+    pairs: set[int] = set()
+    for code, keys in BLOCK_FAMILIES:
+        lb: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(left):
+            for k in keys(p):
+                lb[k].append(i)
+        rb: dict[str, list[int]] = defaultdict(list)
+        for j, p in enumerate(right):
+            for k in keys(p):
+                if k in lb:
+                    rb[k].append(j)
+        for k, ri in rb.items():
+            li = lb[k]
+            if code == "N":
+                l0 = [i for i in li if left[i].birth is None]
+                r0 = [j for j in ri if right[j].birth is None]
+                if len(l0) * len(ri) + len(li) * len(r0) > max_block_pairs:
+                    continue
+                pairs.update(i * width + j for i in l0 for j in ri)
+                pairs.update(i * width + j for i in li for j in r0)
+            elif len(li) * len(ri) <= max_block_pairs:
+                pairs.update(i * width + j for i in li for j in ri)
     return pairs
 
 
@@ -532,17 +555,22 @@ def candidate_pairs_within(
 ) -> set[tuple[int, int]]:
     """Index pairs (i < j) of one set that share at least one block (``N``: as above)."""
     pairs: set[tuple[int, int]] = set()
-    for k, members in _blocks(records).items():
-        n = len(members)
-        if n < 2:
-            continue
-        if k[0] == "N":
-            without = [i for i in members if records[i].birth is None]
-            if len(without) * n > max_block_pairs:
+    for code, keys in BLOCK_FAMILIES:
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(records):
+            for k in keys(p):
+                blocks[k].append(i)
+        for members in blocks.values():
+            n = len(members)
+            if n < 2:
                 continue
-            pairs.update((min(i, j), max(i, j)) for i in without for j in members if i != j)
-        elif n * (n - 1) // 2 <= max_block_pairs:
-            pairs.update((members[x], members[y]) for x in range(n) for y in range(x + 1, n))
+            if code == "N":
+                without = [i for i in members if records[i].birth is None]
+                if len(without) * n > max_block_pairs:
+                    continue
+                pairs.update((min(i, j), max(i, j)) for i in without for j in members if i != j)
+            elif n * (n - 1) // 2 <= max_block_pairs:
+                pairs.update((members[x], members[y]) for x in range(n) for y in range(x + 1, n))
     return pairs
 
 
@@ -596,10 +624,11 @@ def link(
     _count_names([*lp, *rp])
     prior = size_prior(max(len(lp), len(rp))) if prior_log2 is None else prior_log2
     links = []
-    for i, j in candidate_pairs(lp, rp, max_block_pairs=max_block_pairs):
+    width = len(rp)
+    for code in _candidate_codes(lp, rp, max_block_pairs):
         found = compare_prepared(
-            lp[i],
-            rp[j],
+            lp[code // width],
+            rp[code % width],
             match_threshold=match_threshold,
             probable_threshold=probable_threshold,
             prior_log2=prior,

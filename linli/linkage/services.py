@@ -967,7 +967,10 @@ def _register_ids(wanted: set[str], area: Area) -> dict[str, int]:
     qn = connection.ops.quote_name
     found: dict[str, int] = {}
     values = [(b,) for b in wanted]
-    with transaction.atomic(), connection.cursor() as cur:
+    # No transaction of its own: a temporary table lives in the connection's temp database,
+    # so reading the register this way takes no write lock on it (SQLite's IMMEDIATE
+    # transactions would block every other writer for the whole lookup).
+    with connection.cursor() as cur:
         cur.execute("CREATE TEMPORARY TABLE linkage_wanted (bidx varchar(32) NOT NULL)")
         try:
             for i in range(0, len(values), 50_000):

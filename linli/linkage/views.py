@@ -307,16 +307,19 @@ def list_upload(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
             else:
-                c = result.counts
                 messages.success(
                     request,
                     _(
                         "Read %(rows)d rows: %(exact)d found, %(probable)d probably found, "
                         "%(not_found)d not in the register, %(rejected)d unreadable"
                     )
-                    % c,
+                    % result.counts,
                 )
                 return redirect("linkage:list_detail", pk=result.watch_list.pk)
+            finally:
+                # The uploaded copy holds plaintext IDs: it is not kept (the list's entries
+                # are masked; the rows not found are in the report file).
+                path.unlink(missing_ok=True)
     return render(request, "linkage/list_upload.html", {"form": form})
 
 

@@ -103,3 +103,10 @@ def test_addresses() -> None:
     assert K.normalise_address("3幢2单元301") == "3栋2单元301"
     assert K.address_numbers("3号楼2单元0301室") == ("3", "2", "301")
     assert K.address_numbers("３-２-３０１") == ("3", "2", "301")
+
+
+def test_address_place() -> None:
+    assert K.address_place(K.normalise_address("金桥苑30号楼1单元301室")) == "金桥苑"
+    assert K.address_place(K.normalise_address("东方小区 18栋4单元401")) == "东方小区"
+    assert K.address_place(K.normalise_address("历下区和平路12号")) == "历下区和平路"
+    assert K.address_place(K.normalise_address("3-2-301")) == ""

@@ -261,6 +261,7 @@ def test_upload_from_the_workbench(
         "rejected": 1,
     }
     assert ConcernFlag.objects.count() == 3
+    assert list((tmp_path / "var" / "linkage" / "uploads").iterdir()) == []  # not kept
     # A grid worker may match only against their own grid: the community is not offered.
     a = Client()
     a.force_login(world.a.worker)

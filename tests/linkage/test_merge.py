@@ -161,3 +161,18 @@ def test_merge_needs_a_reason_and_two_live_records(world: World, duplicate: Pers
     svc.person_merge(actor=None, keep=duplicate, absorb=world.a.householder, reason="x")
     with pytest.raises(ValidationError, match="已并入其他记录"):
         svc.person_merge(actor=None, keep=world.a.member, absorb=world.a.householder, reason="x")
+
+
+def test_flags_follow_the_merge_and_the_undo(world: World, duplicate: Person) -> None:
+    from linli.linkage.models import ConcernCategory, ConcernFlag
+
+    flag = ConcernFlag.objects.create(
+        person=world.a.householder,
+        category=ConcernCategory.objects.get(code="health_code"),
+        reason="测试",
+        grid=world.a.grid,
+    )
+    merge = svc.person_merge(actor=None, keep=duplicate, absorb=world.a.householder, reason="x")
+    assert ConcernFlag.objects.get(pk=flag.pk).person_id == duplicate.pk
+    svc.person_unmerge(actor=None, merge=merge)
+    assert ConcernFlag.objects.get(pk=flag.pk).person_id == world.a.householder.pk

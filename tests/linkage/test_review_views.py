@@ -122,3 +122,15 @@ def test_look_again_searches_the_workers_own_grid(
     assert r.status_code == 302
     pairs = list(MergeCandidate.objects.values_list("left_grid_id", "right_grid_id"))
     assert pairs == [(world.a.grid.pk, world.a.grid.pk)]
+
+
+def test_dedupe_command(world: World, capsys: Any) -> None:
+    from django.core.management import call_command
+
+    from linli.register import services as reg
+
+    reg.person_create(actor=None, name="张建国", phone=world.a.householder_phone, grid=world.a.grid)
+    call_command("dedupe", "--area", world.community.code)
+    assert "共检查 5 人：发现疑似重复 1 对，新加入待审核 1 对。" in capsys.readouterr().out
+    call_command("dedupe", "--area", world.community.code)
+    assert "共检查 5 人：发现疑似重复 1 对，新加入待审核 0 对。" in capsys.readouterr().out
