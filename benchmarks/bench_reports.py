@@ -19,6 +19,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import resource
@@ -67,12 +68,15 @@ def peer_once(rows: list[list[Any]], path: Path) -> float:
     t0 = time.perf_counter()
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = wb.add_worksheet()
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
     for r, cells in enumerate(rows):
         for c, v in enumerate(cells):
             if isinstance(v, int | float):
                 ws.write_number(r, c, v)
             elif v is None or v == "":
                 continue
+            elif isinstance(v, dt.date):
+                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date_format)
             else:
                 ws.write_string(r, c, str(v))
     wb.close()
@@ -108,13 +112,17 @@ def main() -> None:
                 "render_s": round(statistics.median(ours), 3),
                 "xlsxwriter_s": round(statistics.median(peers), 3),
             }
-            row["ratio"] = round(row["render_s"] / row["xlsxwriter_s"], 2) if row["xlsxwriter_s"] else 0
+            row["ratio"] = (
+                round(row["render_s"] / row["xlsxwriter_s"], 2) if row["xlsxwriter_s"] else 0
+            )
             results.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
         total = sum(r["render_s"] for r in results)
         peer = sum(r["xlsxwriter_s"] for r in results)
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        largest = max(templates, key=lambda t: next(r["rows"] for r in results if r["template"] == t.code))
+        largest = max(
+            templates, key=lambda t: next(r["rows"] for r in results if r["template"] == t.code)
+        )
         tracemalloc.start()
         render_once(spec_validate(largest.current().spec), user, area, tmp / "traced.xlsx")
         heap_mb = tracemalloc.get_traced_memory()[1] / 1024 / 1024

@@ -336,7 +336,8 @@ def _aggregates(spec: TemplateSpec, rs: registry.RowSet) -> dict[str, Any]:
         if m.agg == "sum":
             out[m.key] = Sum(rs.measures[m.measure].path, filter=where or None)
         else:
-            out[m.key] = Count("id", filter=where or None, distinct=True)
+            # Only a tag dimension joins rows to several tags; elsewhere a row counts once.
+            out[m.key] = Count("id", filter=where or None, distinct=spec.dimension == "tag")
     return out
 
 
@@ -353,8 +354,9 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
     qs = rows_queryset(spec, user=user, area=area)
     aggs = _aggregates(spec, rs)
     groups: list[dict[str, Any]] = []  # {"key", "label", "values"}
+    totals: dict[str, Any] | None = None
     if spec.dimension == "child_area":
-        groups = _by_child_area(qs, aggs, spec, rs, user=user, area=area)
+        groups, totals = _by_child_area(qs, aggs, spec, rs, user=user, area=area)
         default_label = _("Area")
     elif spec.dimension == "tag":
         rows = qs.values(rs.tag_path).annotate(**aggs).order_by()
@@ -397,7 +399,8 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
     if spec.dimension == "tag":
         # The total counts each tagged row once (a row with two tags is in two rows above).
         qs = qs.filter(pk__in=qs.filter(**{f"{rs.tag_path}__isnull": False}).values("pk"))
-    totals = {k: _number(v) for k, v in qs.aggregate(**aggs).items()} if aggs else {}
+    if totals is None:
+        totals = {k: _number(v) for k, v in qs.aggregate(**aggs).items()} if aggs else {}
     title, lines, info, unit, footer = _header(spec, area, period)
     headers = [
         HeaderCell(_("No."), "", 6, "int"),
@@ -441,10 +444,12 @@ def _by_child_area(
     *,
     user: Any,
     area: Area,
-) -> list[dict[str, Any]]:
-    """One row per child of *area* the user may see (the area itself when it is a grid).
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One row per child of *area* the user may see (the area itself when it is a grid), and
+    the total.
 
-    Counted per grid in one query and folded into the children, so sums stay exact."""
+    Counted per grid in one query and folded into the children and the total (grids are the
+    leaves: every row is in exactly one), so sums stay exact."""
     children = list(Area.objects.filter(parent=area).order_by("code"))
     if user is not None:
         visible = Area.objects.restrict(user, rs.perm)
@@ -461,7 +466,8 @@ def _by_child_area(
         for m in spec.measures:
             values[m.key] = sum((_number(per_grid[g][m.key]) for g in grid_ids if g in per_grid), 0)
         out.append({"key": child.code, "label": child.name, "values": values})
-    return out
+    totals = {m.key: sum((_number(r[m.key]) for r in per_grid.values()), 0) for m in spec.measures}
+    return out, totals
 
 
 def today() -> dt.date:

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from linli.intake.services import escape_cell
+from linli.intake.services import _FORMULA_START, escape_cell
 from linli.reports.engine import DATA, SUBTOTAL, TOTAL, Table
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -142,7 +142,10 @@ def render_xlsx(
             ws, row = new_sheet()
         if kind == DATA:
             for i, v in enumerate(cells):
-                _cell(ws, row, i, v, kinds[i], f_cell, f_num, f_dec, f_date)
+                if v.__class__ is str and v:  # the common case first: a text cell
+                    ws.write_string(row, i, "'" + v if v.startswith(_FORMULA_START) else v, f_cell)
+                else:
+                    _cell(ws, row, i, v, kinds[i], f_cell, f_num, f_dec, f_date)
             n += 1
             if n % PROGRESS_EVERY == 0:
                 progress(n)

@@ -7,10 +7,12 @@ their columns, filters and the per-render lookups (tags, household size, occupan
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
@@ -37,8 +39,14 @@ def _under(qs: QuerySet[Any], area: Area, lookup: str = "grid_id") -> QuerySet[A
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _labels(choices: Any, language: str) -> dict[str, str]:
+    return {k: str(v) for k, v in choices.choices}
+
+
 def _label(choices: Any, value: Any) -> str:
-    return str(dict(choices.choices).get(value, value or ""))
+    # Called for every cell of a ledger: the label map is built once per language.
+    return _labels(choices, get_language() or "").get(value, value) if value else ""
 
 
 def _years_ago(years: int) -> dt.date:
