@@ -41,7 +41,7 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 class EventForm(forms.Form):
     """Declare or change an event."""
 
-    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs=_C))
+    name = forms.CharField(label=_("Event name"), max_length=100, widget=forms.TextInput(attrs=_C))
     kind = forms.ChoiceField(
         label=_("Kind"), choices=EventKind.choices, widget=forms.Select(attrs=_S)
     )
@@ -54,6 +54,7 @@ class EventForm(forms.Form):
     )
     areas = forms.ModelMultipleChoiceField(
         label=_("Areas covered"),
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
         queryset=Area.objects.none(),
         widget=forms.SelectMultiple(attrs={**_S, "size": 6}),
     )
