@@ -245,3 +245,27 @@ def test_resident_downloads_their_certificate_and_head_changes_the_event(world: 
         ["arrivals", "checkins"],
         10,
     )
+
+
+def test_worker_puts_a_register_person_under_a_measure(world: World) -> None:
+    event = _event(world)
+    worker = _client(world.a.worker)
+    detail = worker.get(reverse("workbench:person_detail", args=[world.a.member.pk])).content
+    url = reverse("emergency:person_measure", args=[world.a.member.pk])
+    assert f'href="{url}"'.encode() in detail
+    data = {"event": str(event.pk), "kind": "home_monitoring", "reason": "", "starts_on": ""}
+    r = worker.post(url, data)
+    assert r.status_code == 200 and Quarantine.objects.count() == 0  # reason and day missing
+    r = worker.post(url, {**data, "reason": "密切接触者", "starts_on": str(timezone.localdate())})
+    q = Quarantine.objects.get()
+    assert r["Location"] == reverse("emergency:quarantine_detail", args=[q.pk])
+    assert (q.person, q.kind, q.grid, q.responsible) == (
+        world.a.member,
+        "home_monitoring",
+        world.a.grid,
+        world.a.worker,
+    )
+    assert _client(world.b.worker).post(url, data).status_code == 404
+    assert Quarantine.objects.count() == 1
+    again = worker.get(reverse("workbench:person_detail", args=[world.a.member.pk])).content
+    assert reverse("emergency:quarantine_detail", args=[q.pk]).encode() in again
