@@ -112,6 +112,7 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "emergency:poster": lambda w, x: w.b.grid.pk,
     "emergency:portal_checkin": lambda w, x: x["quarantine_b"].pk,
     "emergency:portal_certificate": lambda w, x: x["quarantine_b"].pk,
+    "emergency:person_measure": lambda w, x: w.b.member.pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},

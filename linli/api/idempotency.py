@@ -78,3 +78,15 @@ def idempotent(
     except _Lost:
         return _replay(IdempotencyRecord.objects.get(user=user, key=key), operation, digest)
     return status, answer
+
+
+def idempotency_purge(*, now: Any = None, keep: Any = None) -> int:
+    """Forget stored answers older than *keep* (a day by default): retries come within
+    minutes, and the store must not grow without end."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - (keep or dt.timedelta(days=1))
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

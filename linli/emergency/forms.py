@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.areas.models import Area
 from linli.core.identity import normalise_phone
 from linli.emergency.models import (
+    EmergencyEvent,
     EventKind,
     Measure,
     QuarantineKind,
@@ -41,7 +42,7 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 class EventForm(forms.Form):
     """Declare or change an event."""
 
-    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs=_C))
+    name = forms.CharField(label=_("Event name"), max_length=100, widget=forms.TextInput(attrs=_C))
     kind = forms.ChoiceField(
         label=_("Kind"), choices=EventKind.choices, widget=forms.Select(attrs=_S)
     )
@@ -54,6 +55,7 @@ class EventForm(forms.Form):
     )
     areas = forms.ModelMultipleChoiceField(
         label=_("Areas covered"),
+        help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
         queryset=Area.objects.none(),
         widget=forms.SelectMultiple(attrs={**_S, "size": 6}),
     )
@@ -332,3 +334,24 @@ class CodeForm(forms.Form):
         if not re.match(r"^\d{6}$", value):
             raise ValidationError(_("The code has 6 digits."))
         return value
+
+
+class PersonMeasureForm(forms.Form):
+    """Put a person of the register under a measure (a close contact, a returning resident)."""
+
+    event = forms.ModelChoiceField(
+        label=_("Event"), queryset=EmergencyEvent.objects.none(), widget=forms.Select(attrs=_S)
+    )
+    kind = forms.ChoiceField(
+        label=_("Measure"), choices=QuarantineKind.choices, widget=forms.Select(attrs=_S)
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, widget=forms.TextInput(attrs=_C))
+    starts_on = forms.DateField(
+        label=_("First day"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={**_C, "type": "date"}),
+    )
+
+    def __init__(self, *args: Any, events: Any = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["event"].queryset = events  # type: ignore[attr-defined]
+        self.fields["starts_on"].initial = timezone.localdate()

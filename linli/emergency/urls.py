@@ -29,6 +29,7 @@ urlpatterns = [
     path("w/e/tasks/", w.task_list, name="task_list"),
     path("w/e/tasks/<int:pk>/done/", w.task_done, name="task_done"),
     path("w/e/posters/<int:pk>/", w.poster, name="poster"),
+    path("w/e/persons/<int:pk>/measure/", w.person_measure, name="person_measure"),
     path("p/e/", p.home, name="portal_home"),
     path("p/e/phone/", p.phone, name="portal_phone"),
     path("p/e/code/", p.code, name="portal_code"),

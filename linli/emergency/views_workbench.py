@@ -33,6 +33,7 @@ from linli.emergency.models import (
     QuarantineStatus,
     TaskStatus,
 )
+from linli.register.models import Person
 from linli.workbench.views.common import paginate, perm_required, pk_or_404, staff_required
 
 ARRIVAL_SALT = "linli.emergency.arrival"
@@ -546,3 +547,38 @@ def poster(request: HttpRequest, pk: int) -> HttpResponse:
         )
         items.append({"event": event, "url": url, "qr": certificates.qr_svg(url, scale=6)})
     return render(request, "emergency/poster.html", {"grid": grid, "items": items})
+
+
+@perm_required(Perm.VIEW_EMERGENCY)
+def person_measure(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a person of the register under a measure of an event covering their grid."""
+    user: Any = request.user
+    person = get_object_or_404(Person.objects.restrict(user, Perm.VIEW_EMERGENCY), pk=pk)
+    if not scope_for(user, Perm.ACT_EMERGENCY).covers(person.grid):
+        raise PermissionDenied
+    events = EmergencyEvent.objects.filter(
+        pk__in=[e.pk for e in sel.events_for_area(person.grid) if e.has(Measure.QUARANTINE)]
+    )
+    form = f.PersonMeasureForm(request.POST or None, events=events)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            q = em.quarantine_start(
+                actor=user,
+                event=d["event"],
+                person=person,
+                kind=d["kind"],
+                reason=d["reason"],
+                starts_on=d["starts_on"],
+            )
+        except ValidationError as exc:
+            f.add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The measure has started."))
+            return redirect("emergency:quarantine_detail", pk=q.pk)
+    current = sel.quarantines_visible(user).filter(person=person).first()
+    return render(
+        request,
+        "emergency/person_measure.html",
+        {"person": person, "form": form, "has_events": events.exists(), "current": current},
+    )

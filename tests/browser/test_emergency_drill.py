@@ -81,6 +81,7 @@ def test_emergency_drill(
     head.select_option("select[name=areas]", str(w.community.pk))
     head.fill("input[name=days_home]", "3")
     head.check("input[name=is_drill]")
+    _shot(head, artifacts, "declare")
     head.get_by_role("button", name="发布").click()
     head.wait_for_url(re.compile(r"/w/e/\d+/$"))
     event = EmergencyEvent.objects.get()
@@ -127,7 +128,10 @@ def test_emergency_drill(
     assert (q.kind, q.starts_on, q.planned_end) == ("home", day0, day0 + dt.timedelta(days=3))
 
     # The worker sees the quarantine start.
+    worker.goto(f"{base}/w/e/{event.pk}/arrivals/")
+    _shot(worker, artifacts, "arrivals")
     worker.goto(f"{base}/w/e/quarantines/")
+    _shot(worker, artifacts, "quarantines")
     worker.get_by_role("link", name="赵远行").click()
     worker.locator("#q-timeline li[data-kind=started]").wait_for()
 
@@ -197,6 +201,13 @@ def test_emergency_drill(
     checker.click("#check")
     checker.locator("#result.alert-danger").wait_for()
     assert "无效" in checker.locator("#result").inner_text()
+
+    # The command view shows the event's card with its counts.
+    head.goto(f"{base}/c/")
+    card = head.locator("#command-emergency")
+    assert card.locator("[data-count=released]").inner_text() == "1"
+    assert card.locator("[data-count=arrivals]").inner_text() == "1"
+    _shot(head, artifacts, "command")
 
     # 8. The head ends the event: its measures close, the nav returns to normal.
     head.goto(f"{base}/w/e/{event.pk}/end/")

@@ -152,3 +152,16 @@ def test_reads_are_scoped_and_need_the_permission(
     assert b_api.get("/arrivals").data["count"] == 0
     assert [e["id"] for e in b_api.get("/emergency-events").data["items"]] == [event.pk]
     assert dept_api.get("/quarantines").status == 403
+
+
+def test_stored_answers_are_purged_after_a_day(world: World, event: Any, a_api: ApiClient) -> None:
+    import datetime as dt
+
+    from linli.api.idempotency import idempotency_purge
+
+    _post(a_api, "/arrivals", _arrival_body(world, event), key="old")
+    record = IdempotencyRecord.objects.get()
+    now = record.created_at + dt.timedelta(hours=23)
+    assert idempotency_purge(now=now) == 0
+    assert idempotency_purge(now=now + dt.timedelta(hours=2)) == 1
+    assert IdempotencyRecord.objects.count() == 0 and Arrival.objects.count() == 1

@@ -184,3 +184,88 @@ def test_portal_home_and_command_view_show_the_event(world: World) -> None:
     c = Client()
     assert c.login(username=world.a.worker.username, password=PASSWORD)
     assert c.get(reverse("emergency:event_list")).status_code == 200
+
+
+def test_reminder_task_texts_are_chinese(
+    world: World, django_capture_on_commit_callbacks: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The periodic task (as the worker runs it) reminds in the deployment's language."""
+    from linli.emergency.tasks import remind_missing_checkins
+
+    event = _event(world, checkin_deadline_hour=0)
+    phone = make_phone()
+    em.arrival_register(
+        actor=world.a.worker,
+        event=event,
+        grid=world.a.grid,
+        name="周三",
+        phone=phone,
+        arrived_on=timezone.localdate(),
+        travel_mode="car",
+        risk_area=make_risk(event),
+    )
+    capsys.readouterr()
+    with django_capture_on_commit_callbacks(execute=True):
+        remind_missing_checkins.call_local()
+    assert f"[SMS → {phone}] 邻里：请上报今日体温（打卡截止 0:00）。" in capsys.readouterr().out
+
+
+def test_resident_downloads_their_certificate_and_head_changes_the_event(world: World) -> None:
+    from linli.accounts.models import User
+
+    event = _event(world, rule_days={"home": 1})
+    q = em.quarantine_start(
+        actor=None,
+        event=event,
+        person=world.a.householder,
+        kind="home",
+        reason="密接",
+        starts_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    em.checkin_record(actor=world.a.worker, quarantine=q, temperature="36.5", day=q.starts_on)
+    em.quarantine_release(actor=world.a.worker, quarantine=q)
+    resident = _client(User.objects.create(username="r-a", person=world.a.householder))
+    home = resident.get(reverse("emergency:portal_home")).content.decode()
+    assert reverse("emergency:portal_certificate", args=[q.pk]) in home
+    pdf = resident.get(reverse("emergency:portal_certificate", args=[q.pk]))
+    assert pdf.content.startswith(b"%PDF")
+    other = _client(User.objects.create(username="r-b", person=world.b.householder))
+    assert other.get(reverse("emergency:portal_certificate", args=[q.pk])).status_code == 404
+
+    head = _client(world.head)
+    url = reverse("emergency:event_change", args=[event.pk])
+    form = head.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if k != "measures"}
+    data.update(level="1", measures=["arrivals", "checkins"], rule_low="", days_home="10")
+    assert _client(world.a.worker).post(url, data).status_code == 403
+    assert head.post(url, data).status_code == 302
+    event.refresh_from_db()
+    assert (event.level, event.measures, event.days_for("home")) == (
+        1,
+        ["arrivals", "checkins"],
+        10,
+    )
+
+
+def test_worker_puts_a_register_person_under_a_measure(world: World) -> None:
+    event = _event(world)
+    worker = _client(world.a.worker)
+    detail = worker.get(reverse("workbench:person_detail", args=[world.a.member.pk])).content
+    url = reverse("emergency:person_measure", args=[world.a.member.pk])
+    assert f'href="{url}"'.encode() in detail
+    data = {"event": str(event.pk), "kind": "home_monitoring", "reason": "", "starts_on": ""}
+    r = worker.post(url, data)
+    assert r.status_code == 200 and Quarantine.objects.count() == 0  # reason and day missing
+    r = worker.post(url, {**data, "reason": "密切接触者", "starts_on": str(timezone.localdate())})
+    q = Quarantine.objects.get()
+    assert r["Location"] == reverse("emergency:quarantine_detail", args=[q.pk])
+    assert (q.person, q.kind, q.grid, q.responsible) == (
+        world.a.member,
+        "home_monitoring",
+        world.a.grid,
+        world.a.worker,
+    )
+    assert _client(world.b.worker).post(url, data).status_code == 404
+    assert Quarantine.objects.count() == 1
+    again = worker.get(reverse("workbench:person_detail", args=[world.a.member.pk])).content
+    assert reverse("emergency:quarantine_detail", args=[q.pk]).encode() in again

@@ -47,3 +47,20 @@ def emergency_command_card(context: dict[str, Any], area: Any = None) -> dict[st
     if user is None:
         return {"cards": []}
     return {"cards": sel.command_card(user=user, area=area)}
+
+
+@register.inclusion_tag("emergency/_person_link.html", takes_context=True)
+def emergency_person_link(context: dict[str, Any], person: Any) -> dict[str, Any]:
+    """On a person's page: their current measure, or a button to start one while their grid
+    is in an emergency that runs quarantine."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not scope_for(user, Perm.ACT_EMERGENCY).covers(person.grid):
+        return {"show": False}
+    events = [e for e in sel.events_for_area(person.grid) if e.has(Measure.QUARANTINE)]
+    current = (
+        sel.quarantines_visible(user).filter(person=person, status="active").first()
+        if events
+        else None
+    )
+    return {"show": bool(events), "person": person, "current": current}
