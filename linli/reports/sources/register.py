@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
@@ -39,14 +40,25 @@ def _under(qs: QuerySet[Any], area: Area, lookup: str = "grid_id") -> QuerySet[A
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _labels(choices: Any, language: str) -> dict[str, str]:
-    return {k: str(v) for k, v in choices.choices}
+def _label(choices: Any, value: Any, aux: Aux) -> str:
+    """The display label of a choice. Called for every cell of a ledger, so the label map is
+    built once per render (in the active language) and kept in the render's aux maps."""
+    if not value:
+        return ""
+    cache = aux.setdefault("_labels", {})
+    labels = cache.get(choices)
+    if labels is None:
+        labels = cache[choices] = {k: str(v) for k, v in choices.choices}
+    return str(labels.get(value, value))
 
 
-def _label(choices: Any, value: Any) -> str:
-    # Called for every cell of a ledger: the label map is built once per language.
-    return _labels(choices, get_language() or "").get(value, value) if value else ""
+@functools.lru_cache(maxsize=4)
+def _zone(name: str) -> Any:
+    return zoneinfo.ZoneInfo(name)
+
+
+def _local_date(value: dt.datetime) -> dt.date:
+    return value.astimezone(_zone(settings.TIME_ZONE)).date()
 
 
 def _years_ago(years: int) -> dt.date:
@@ -125,7 +137,12 @@ PERSON = RowSet(
         for c in [
             Column("name", _("Name"), ("name",), order="name_pinyin", width=10),
             Column(
-                "sex", _("Sex"), ("sex",), lambda r, a: _label(Sex, r["sex"]), order="sex", width=6
+                "sex",
+                _("Sex"),
+                ("sex",),
+                lambda r, a: _label(Sex, r["sex"], a),
+                order="sex",
+                width=6,
             ),
             Column(
                 "birth_date",
@@ -168,7 +185,7 @@ PERSON = RowSet(
                 "residency",
                 _("Residency"),
                 ("residency",),
-                lambda r, a: _label(Residency, r["residency"]),
+                lambda r, a: _label(Residency, r["residency"], a),
                 order="residency",
                 width=12,
             ),
@@ -176,7 +193,7 @@ PERSON = RowSet(
                 "status",
                 _("Person status"),
                 ("status",),
-                lambda r, a: _label(PersonStatus, r["status"]),
+                lambda r, a: _label(PersonStatus, r["status"], a),
                 order="status",
                 width=10,
             ),
@@ -184,7 +201,7 @@ PERSON = RowSet(
                 "relation",
                 _("Relation to householder"),
                 ("relation",),
-                lambda r, a: _label(Relation, r["relation"]),
+                lambda r, a: _label(Relation, r["relation"], a),
                 order="relation",
                 width=10,
             ),
@@ -231,7 +248,7 @@ PERSON = RowSet(
                 _("Dwelling use"),
                 ("household__dwelling__use",),
                 lambda r, a: (
-                    _label(DwellingUse, r["household__dwelling__use"])
+                    _label(DwellingUse, r["household__dwelling__use"], a)
                     if r["household__dwelling__use"]
                     else ""
                 ),
@@ -242,7 +259,7 @@ PERSON = RowSet(
                 "registered_on",
                 _("Registered on"),
                 ("created_at",),
-                lambda r, a: timezone.localtime(r["created_at"]).date(),
+                lambda r, a: _local_date(r["created_at"]),
                 kind="date",
                 order="created_at",
                 width=12,
@@ -387,7 +404,7 @@ HOUSEHOLD = RowSet(
                 _("Householder residency"),
                 ("householder__residency",),
                 lambda r, a: (
-                    _label(Residency, r["householder__residency"])
+                    _label(Residency, r["householder__residency"], a)
                     if r["householder__residency"]
                     else ""
                 ),
@@ -414,7 +431,9 @@ HOUSEHOLD = RowSet(
                 "dwelling_use",
                 _("Dwelling use"),
                 ("dwelling__use",),
-                lambda r, a: _label(DwellingUse, r["dwelling__use"]) if r["dwelling__use"] else "",
+                lambda r, a: (
+                    _label(DwellingUse, r["dwelling__use"], a) if r["dwelling__use"] else ""
+                ),
                 order="dwelling__use",
                 width=10,
             ),
@@ -422,7 +441,7 @@ HOUSEHOLD = RowSet(
                 "status",
                 _("Household status"),
                 ("status",),
-                lambda r, a: _label(HouseholdStatus, r["status"]),
+                lambda r, a: _label(HouseholdStatus, r["status"], a),
                 order="status",
                 width=8,
             ),
@@ -533,7 +552,7 @@ DWELLING = RowSet(
                 "use",
                 _("Dwelling use"),
                 ("use",),
-                lambda r, a: _label(DwellingUse, r["use"]),
+                lambda r, a: _label(DwellingUse, r["use"], a),
                 order="use",
                 width=10,
             ),
