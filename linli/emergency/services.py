@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -1058,7 +1058,11 @@ def reminders_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     """After each event's deadline hour, remind by SMS everyone under a measure without today's
     check-in (once a day); when the reminder is LINLI_EMERGENCY_ESCALATE_MINUTES old and still
     nothing came, give the grid worker a task (once a day). Safe to run as often as wanted."""
-    at = _now(now)
+    with translation.override(settings.LANGUAGE_CODE):  # texts in the deployment's language
+        return _reminders_run(_now(now))
+
+
+def _reminders_run(at: dt.datetime) -> dict[str, int]:
     local = timezone.localtime(at)
     today = local.date()
     escalate = dt.timedelta(minutes=getattr(settings, "LINLI_EMERGENCY_ESCALATE_MINUTES", 120))

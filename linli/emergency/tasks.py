@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.utils import translation
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
@@ -14,5 +12,4 @@ from linli.emergency.services import reminders_run
 @lock_task("emergency-reminders")
 def remind_missing_checkins() -> dict[str, int]:
     """Every quarter of an hour: reminders, then tasks, for check-ins missing after the hour."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return reminders_run()
+    return reminders_run()
