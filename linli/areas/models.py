@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core.scoping import Scope, ScopedQuerySet
 
@@ -35,7 +36,7 @@ class Area(models.Model):
     query; it is set on save and never edited by hand.
     """
 
-    kind = models.CharField(_("kind"), max_length=16, choices=AreaKind.choices)
+    kind = models.CharField(pgettext_lazy("area", "kind"), max_length=16, choices=AreaKind.choices)
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(

@@ -88,7 +88,7 @@ class EmergencyEvent(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
     level = models.PositiveSmallIntegerField(
-        _("level"), default=4, help_text=_("1 (most severe) to 4")
+        _("response level"), default=4, help_text=_("1 (most severe) to 4")
     )
     is_drill = models.BooleanField(_("drill"), default=False)
     area = models.ForeignKey(
@@ -149,7 +149,7 @@ class RiskArea(models.Model):
     event = models.ForeignKey(EmergencyEvent, on_delete=models.CASCADE, related_name="risk_areas")
     name = models.CharField(_("name"), max_length=100)
     region_code = models.CharField(_("region code"), max_length=12, blank=True)
-    level = models.CharField(_("level"), max_length=8, choices=RiskLevel.choices)
+    level = models.CharField(_("risk level"), max_length=8, choices=RiskLevel.choices)
     from_date = models.DateField(_("from"))
     to_date = models.DateField(_("until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -421,7 +421,7 @@ class TaskKind(models.TextChoices):
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("To do")
     DONE = "done", _("Done")
 
 

@@ -42,7 +42,7 @@ class VolunteerKind(models.TextChoices):
 class VolunteerStatus(models.TextChoices):
     APPLIED = "applied", _("Applied")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", _("Not approved")
     SUSPENDED = "suspended", _("Suspended")
 
 
@@ -155,7 +155,7 @@ class Volunteer(ScopedModel):
 class VolunteerEventKind(models.TextChoices):
     APPLIED = "applied", _("Applied")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", _("Not approved")
     SUSPENDED = "suspended", _("Suspended")
     REINSTATED = "reinstated", _("Reinstated")
     SIGNED_UP = "signed_up", _("Signed up for an activity")
@@ -397,7 +397,7 @@ class PointsEntry(ScopedModel):
 class ClaimStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting review")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", _("Not approved")
 
 
 CLAIM_TRANSITIONS: dict[str, set[str]] = {

@@ -546,7 +546,7 @@ DWELLING = RowSet(
             ),
             Column("entrance", _("Entrance"), ("entrance__name",), width=8),
             Column("floor", _("Floor"), ("floor",), kind="int", order="floor", width=6),
-            Column("number", _("Number"), ("number",), order="number", width=8),
+            Column("number", _("Room number"), ("number",), order="number", width=8),
             Column("grid", _("Grid"), ("grid__name",), order="grid__path", width=12),
             Column(
                 "use",
