@@ -6,8 +6,8 @@ loads them (idempotent: a changed spec becomes a new version). The titles, heade
 they are data in the deployment's language, like a form a department sends down.
 
 Templates that need other capabilities' records (arrivals, home quarantine, test rounds,
-vaccination, work orders, volunteer hours) are added to this dict by those capabilities once
-their row sets are registered.
+vaccination, work orders, volunteer hours) are shipped by those capabilities from their own
+``report_sources`` module with ``registry.register_template`` next to their row sets.
 """
 
 from __future__ import annotations

@@ -134,3 +134,16 @@ def has_rowset(key: str) -> bool:
 
 def columns_of(keys: Iterable[str], rs: RowSet) -> list[Column]:
     return [rs.columns[k] for k in keys]
+
+
+_SHIPPED: dict[str, dict[str, Any]] = {}
+
+
+def register_template(code: str, spec: dict[str, Any]) -> None:
+    """Ship a library template from a capability's report_sources (loaded by
+    ``linli report load-library`` with the reports app's own library)."""
+    _SHIPPED[code] = spec
+
+
+def shipped_templates() -> dict[str, dict[str, Any]]:
+    return dict(_SHIPPED)

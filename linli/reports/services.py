@@ -190,13 +190,14 @@ def template_import(*, actor: Any, data: Any, owner_area: Area, code: str = "") 
 
 
 def library_load(*, actor: Any = None) -> tuple[int, int, int]:
-    """Load the shipped library (linli/reports/library.py): add missing templates, add a
+    """Load the shipped library (linli/reports/library.py, and templates capabilities ship
+    with ``registry.register_template``): add missing templates, add a
     version where the shipped spec changed, leave the rest. Idempotent. Returns (added,
     updated, unchanged)."""
-    from linli.reports.library import LIBRARY
+    from linli.reports import library, registry
 
     added = updated = same = 0
-    for code, spec in LIBRARY.items():
+    for code, spec in {**library.LIBRARY, **registry.shipped_templates()}.items():
         template = ReportTemplate.objects.filter(code=code).first()
         if template is None:
             template_create(actor=None, code=code, spec=spec, owner_area=None, library_key=code)

@@ -53,6 +53,16 @@ def test_library_load_is_idempotent_and_versions_changes(rworld: World, monkeypa
     assert services.library_load() == (0, 0, len(LIBRARY))
 
 
+def test_a_capability_ships_its_own_templates(rworld: World, monkeypatch: Any) -> None:
+    from linli.reports import registry
+
+    monkeypatch.setattr(registry, "_SHIPPED", {})
+    registry.register_template("later-capability-form", SPEC)
+    assert services.library_load() == (1, 0, len(LIBRARY))
+    t = ReportTemplate.objects.get(code="later-capability-form")
+    assert t.is_library and t.current().spec["columns"][1]["source"] == "name"
+
+
 def test_library_is_read_only_and_copies_are_editable(rworld: World) -> None:
     w = rworld
     lib = ReportTemplate.objects.get(code="elderly-alone-care")
