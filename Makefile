@@ -38,13 +38,17 @@ messages: $(STAMP_PY)
 demo: setup  ## serve web + background worker on http://127.0.0.1:8000
 	$(LINLI) serve --demo
 
-# Browser tests need Debian's Chromium and CJK fonts; install them when missing (CI runs as root).
+# Browser tests need Debian's Chromium and CJK fonts; generated spreadsheets are read back by
+# LibreOffice and certificates' PDFs rendered by Ghostscript. Install them when missing (CI runs
+# as root).
+TEST_APT := chromium fonts-noto-cjk libreoffice-calc libreoffice-writer ghostscript
 test-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+	@if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null \
+	    || ! command -v gs >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      chromium fonts-noto-cjk >/dev/null; \
-	  else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; \
+	      $(TEST_APT) >/dev/null; \
+	  else echo "tests need: sudo apt-get install $(TEST_APT)" >&2; exit 1; fi; \
 	fi
 
 test: setup test-deps  ## the whole suite

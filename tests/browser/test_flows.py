@@ -219,6 +219,7 @@ def test_resident_correction_accepted_by_grid_worker(
     worker_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     bench = worker_ctx.new_page()
     _sign_in_workbench(bench, base, w.a.worker.username)
+    bench.get_by_role("button", name="登记管理").click()
     bench.get_by_role("link", name="信息更正").first.click()
     bench.wait_for_url(re.compile(r"/w/corrections/$"))
     card = bench.locator(".card", has_text=new_name)
