@@ -56,3 +56,37 @@ class ImportBatch(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class MappingProfile(ScopedModel):
+    """A named, saved column mapping for one source's files (e.g. "派出所流动人口表").
+
+    Belongs to an area like an import batch; next month's file from the same source whose
+    headers fit the profile imports with no mapping questions. `mapping` is
+    `linli.intake.mapping.Mapping.to_dict()`.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("source"), max_length=64)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area")
+    )
+    mapping = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet["MappingProfile"].as_manager()
+    scope_lookup = "area"
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "name"], name="intake_profile_name_per_area")
+        ]
+        verbose_name = _("mapping profile")
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,10 +256,13 @@ class _Run:
         #: The row being worked on, named in the failure of an unexpected refusal.
         self.row = 0
 
-    def run(self, table: Table) -> None:
-        self.counts["read"] = len(table.rows)
+    def run(self, table: Table, progress: Callable[[int, int], None] | None = None) -> None:
+        self.counts["read"] = total = len(table.rows)
         columns = self.mapping.fields
-        for row in table.rows:
+        step = max(1, total // 100)  # report at most every ~1%
+        for done, row in enumerate(table.rows):
+            if progress is not None and done % step == 0:
+                progress(done, total)
             self.row = row.number
             values = self.mapping.extract(row.cells)
             numeric = {f for f, i in columns.items() if i in row.numeric}
@@ -270,6 +273,8 @@ class _Run:
                 self.counts["rejected"] += 1
                 continue
             self.counts[outcome] += 1
+        if progress is not None:
+            progress(total, total)
 
     def _dwelling(self, values: dict[str, str]) -> Dwelling:
         building = clean_text(values.get("building", ""))
@@ -433,6 +438,8 @@ def people_import(
     mapping: Mapping | None = None,
     dry_run: bool = False,
     source: str = "import",
+    batch: ImportBatch | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import a people roster into *area* (a community or a grid).
 
@@ -442,6 +449,8 @@ def people_import(
     Re-importing a file already committed to the area does nothing and says so
     (`already_committed`). A service refusing a row unexpectedly rolls the whole import back
     and the batch is recorded as failed, with the reason.
+    A given *batch* (a workbench upload, see intake.jobs) is filled in instead of a new one;
+    *progress* is called with (rows done, rows total) at most every ~1% of the rows.
     """
     _check_area(actor, area)
     path = Path(path)
@@ -454,7 +463,7 @@ def people_import(
     )
     _check_mapping(mapping)
     created_by = actor if getattr(actor, "is_authenticated", False) else None
-    batch = ImportBatch(
+    batch = batch or ImportBatch(
         source=source[:64],
         file_name=path.name[:255],
         file_sha256=sha,
@@ -481,7 +490,7 @@ def people_import(
     run = _Run(actor=actor, area=area, mapping=mapping, source=source)
     try:
         with transaction.atomic():
-            run.run(table)
+            run.run(table, progress)
             if dry_run:
                 raise _Rollback
             batch.status = ImportStatus.COMMITTED
