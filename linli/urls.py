@@ -12,6 +12,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("linli/favicon.svg"), permanent=True)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("w/", include("linli.workbench.urls")),
+    path("w/intake/", include("linli.intake.urls")),
     path("p/", include("linli.portal.urls")),
     path("c/", include("linli.command.urls")),
     path("api/v1/", include("linli.api.urls")),

@@ -31,6 +31,7 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.factories import PASSWORD, World, make_world
+from tests.intake.factories import batch_b, profile_b
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,13 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "workbench:user_detail": lambda w, x: w.b.worker.pk,
     "workbench:binding_revoke": lambda w, x: x["binding_b"].pk,
     "portal:correct": lambda w, x: w.b.member.pk,
+    "intake:batch_detail": lambda w, x: batch_b(w).pk,
+    "intake:batch_mapping": lambda w, x: batch_b(w).pk,
+    "intake:batch_progress": lambda w, x: batch_b(w).pk,
+    "intake:batch_preview": lambda w, x: batch_b(w).pk,
+    "intake:batch_commit": lambda w, x: batch_b(w).pk,
+    "intake:batch_rejected": lambda w, x: batch_b(w).pk,
+    "intake:profile_delete": lambda w, x: profile_b(w).pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {"workbench:person_reveal": {"field": "national_id"}}
 
@@ -67,6 +75,9 @@ LIST_PAGES = [
     "workbench:user_list",
     "command:home",
     "portal:home",
+    "intake:batch_list",
+    "intake:upload",
+    "intake:profile_list",
 ]
 
 EXEMPT = {

@@ -12,6 +12,10 @@ class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Previewed")
     COMMITTED = "committed", _("Committed")
     FAILED = "failed", _("Failed")
+    # A file uploaded in the workbench, waiting for its column mapping (see intake.jobs).
+    UPLOADED = "uploaded", _("Waiting for the column mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
 
 
 class ImportKind(models.TextChoices):
@@ -45,6 +49,33 @@ class ImportBatch(ScopedModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)
+
+    # --- the workbench flow and background runs (intake.jobs) ---
+    #: The uploaded file, kept under LINLI_VAR_DIR/intake/batches/<id>/ (never served).
+    stored_file = models.CharField(max_length=500, blank=True)
+    #: The header row found in the file and its cells, read at upload.
+    header_row = models.PositiveIntegerField(default=0)
+    headers = models.JSONField(default=list, blank=True)
+    #: The column mapping chosen for this batch (Mapping.to_dict()).
+    mapping = models.JSONField(default=dict, blank=True)
+    profile = models.ForeignKey(
+        "intake.MappingProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="batches",
+        verbose_name=_("mapping profile"),
+    )
+    #: True while the queued or running job is a preview (a dry run), False for a commit.
+    dry_run = models.BooleanField(default=False)
+    run_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    #: The first rejected rows of the last run: [{row, cells (masked), reason}].
+    rejected_sample = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedQuerySet["ImportBatch"].as_manager()
     scope_lookup = "area"
@@ -90,3 +121,23 @@ class MappingProfile(ScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportEvent(ScopedModel):
+    """One step in the timeline of an import batch (uploaded, queued, running, …). Never
+    edited."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet["ImportEvent"].as_manager()
+    scope_lookup = "batch__area"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("import event")

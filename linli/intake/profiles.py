@@ -134,6 +134,11 @@ def _for_area(user: Any, area: Area) -> QuerySet[MappingProfile]:
     return qs.filter(area_id__in=chain).order_by("-area__depth", "-updated_at", "-id")
 
 
+def mapping_profiles_for_area(*, user: Any, area: Area) -> QuerySet[MappingProfile]:
+    """The profiles the user may apply to an import into *area*, nearest first."""
+    return _for_area(user, area)
+
+
 def mapping_profile_named(*, user: Any, area: Area, name: str) -> MappingProfile | None:
     """The profile called *name* for an import into *area* (its own, else the nearest above)."""
     return _for_area(user, area).filter(name=" ".join(name.split())).first()
