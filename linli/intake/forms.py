@@ -18,6 +18,7 @@ class UploadForm(StyledForm):
 
     file = forms.FileField(
         label=_("File"),
+        allow_empty_file=True,  # the reader says "the file is empty" in its own words
         help_text=_("An Excel workbook (.xlsx, .xls) or a .csv file, such as a grid ledger."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
     )
