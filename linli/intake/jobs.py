@@ -255,7 +255,7 @@ def batch_upload(
                 changes={"source": source, "rows": len(table.rows), "stage": "upload"},
             )
             if profile is not None and mapping_problem(mapping) is None:
-                batch_queue(actor=actor, batch=batch, dry_run=True)
+                batch = batch_queue(actor=actor, batch=batch, dry_run=True)
     finally:
         tmp.unlink(missing_ok=True)
     return batch
@@ -310,7 +310,9 @@ def batch_queue(*, actor: Any, batch: ImportBatch, dry_run: bool) -> ImportBatch
                 ),
                 code="transition",
             )
-        _transition(batch, S.QUEUED, actor, "preview" if dry_run else "commit")
+        _transition(
+            batch, S.QUEUED, actor, _deployment_text(_("Preview") if dry_run else _("Commit"))
+        )
         if batch.error_file:
             Path(batch.error_file).unlink(missing_ok=True)
         batch.dry_run = dry_run

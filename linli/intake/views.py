@@ -45,7 +45,7 @@ COUNT_LABELS = {
     "updated": gettext_lazy("Updated"),
     "merged": gettext_lazy("Merged"),
     "unchanged": gettext_lazy("Unchanged"),
-    "rejected": gettext_lazy("Rejected"),
+    "rejected": gettext_lazy("Rejected rows"),
 }
 
 
@@ -256,7 +256,8 @@ def batch_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     path = jobs.batch_rejected_file(actor=request.user, batch=batch)
     if path is None:
         raise Http404
-    name = f"{Path(batch.file_name).stem}-{_('rejected rows')}.csv"
+    suffix = _("rejected rows")
+    name = f"{Path(batch.file_name).stem}-{suffix}.csv"
     response = FileResponse(
         path.open("rb"), as_attachment=True, filename=name, content_type="text/csv; charset=utf-8"
     )

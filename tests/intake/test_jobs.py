@@ -122,8 +122,8 @@ def test_preview_then_commit_run_in_the_background_with_progress(
         S.COMMITTED,
     ]
     assert list(batch.events.values_list("note", flat=True).filter(status=S.QUEUED)) == [
-        "preview",
-        "commit",
+        "预览",
+        "提交",
     ]
     # Committing again is refused by the state machine and changes nothing.
     with pytest.raises(ImportTransitionError) as exc:
@@ -177,6 +177,7 @@ def test_next_months_file_from_the_same_source_needs_no_questions(
     again = _xlsx(tmp_path / "12月.xlsx", world, title="12月花名册")
     with django_capture_on_commit_callbacks(execute=True):
         second = _upload(world, again)
+    assert second.status == S.QUEUED  # what the upload page sees: no mapping page
     second.refresh_from_db()
     assert second.profile == profile
     assert second.status == S.PREVIEWED  # mapped by the profile, previewed at once
