@@ -14,12 +14,14 @@ write while it holds the write lock (on PostgreSQL the row would stay invisible 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -427,6 +429,8 @@ def batch_run(*, batch_id: int) -> None:
     try:
         if actor is None or not actor.is_active:
             raise PermissionDenied(_("The worker who started this import can no longer import."))
+        if not batch.stored_file or not Path(batch.stored_file).is_file():
+            raise FileNotFoundError(batch.stored_file)
         result = people_import(
             actor=actor,
             path=batch.stored_file,
@@ -439,6 +443,8 @@ def batch_run(*, batch_id: int) -> None:
         )
     except IntakeError as exc:
         failure = _deployment_text(exc.message)
+    except FileNotFoundError:
+        failure = _deployment_text(_("The uploaded file is no longer kept; upload it again."))
     except ValidationError as exc:
         failure = _deployment_text("；".join(str(m) for m in exc.messages))
     except PermissionDenied as exc:
@@ -481,3 +487,66 @@ def batch_run(*, batch_id: int) -> None:
             for r in result.rejected[:REJECTED_SAMPLE]
         ]
         done.save(update_fields=["rows_total", "rows_done", "rejected_sample", "updated_at"])
+
+
+# --- housekeeping (linli intake_clean) ---------------------------------------------------------
+
+
+def batch_files_purge(*, older_than_days: int) -> int:
+    """Delete the uploaded files and rejected-rows files of batches not touched for more than
+    *older_than_days* days (queued and running ones are left alone). The batches, their counts
+    and timelines stay. Returns how many batches lost files. Run by the operator (system)."""
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    purged = 0
+    old = ImportBatch.objects.filter(updated_at__lt=cutoff).exclude(
+        status__in=[S.QUEUED, S.RUNNING]
+    )
+    for batch in old.exclude(stored_file="", error_file="").select_related("area").iterator():
+        removed = []
+        for attr in ("stored_file", "error_file"):
+            value = getattr(batch, attr)
+            if value:
+                Path(value).unlink(missing_ok=True)
+                removed.append(attr)
+                setattr(batch, attr, "")
+        shutil.rmtree(batch_dir(batch.pk), ignore_errors=True)
+        with transaction.atomic():
+            ImportBatch.objects.filter(pk=batch.pk).update(stored_file="", error_file="")
+            audit_record(
+                actor=None,
+                action=AuditAction.DELETE,
+                obj=batch,
+                area=batch.area,
+                object_label=batch.file_name,
+                changes={"files": removed},
+            )
+        purged += 1
+    return purged
+
+
+def batch_fail_stale(*, minutes: int) -> int:
+    """Mark as failed the batches whose run shows no progress for *minutes* (the worker was
+    stopped mid-run: the import's transaction was rolled back, nothing was written)."""
+    cutoff = time.time() - minutes * 60
+    failed = 0
+    for batch_id in ImportBatch.objects.filter(status=S.RUNNING).values_list("pk", flat=True):
+        path = _progress_path(batch_id)
+        try:
+            seen = path.stat().st_mtime
+        except OSError:
+            seen = 0.0
+        if seen >= cutoff:
+            continue
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status != S.RUNNING or batch.updated_at.timestamp() >= cutoff:
+                continue
+            failure = _deployment_text(
+                _("The background worker stopped during the import; nothing was imported.")
+            )
+            _transition(batch, S.FAILED, None, failure)
+            batch.failure = failure
+            batch.save()
+        path.unlink(missing_ok=True)
+        failed += 1
+    return failed

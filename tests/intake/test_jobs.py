@@ -3,6 +3,7 @@ a task (huey immediate in tests), progress, the state machine, failures, scope."
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -310,3 +311,65 @@ def test_mask_cell() -> None:
     assert mask_cell("110101199003071234") == "1101**********1234"
     assert mask_cell("电话 13712345678") == "电话 137****5678"
     assert mask_cell("3号楼 301") == "3号楼 301"
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+
+def test_intake_clean_deletes_old_files_and_keeps_the_batches(
+    world: World,
+    roster: Path,
+    var: Path,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = _upload(world, roster)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_map(actor=world.a.worker, batch=old, mapping=Mapping.from_dict(old.mapping))
+    old.refresh_from_db()
+    upload, errors = Path(old.stored_file), Path(old.error_file)
+    assert upload.exists() and errors.exists()
+    ImportBatch.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(days=40))
+    fresh = _upload(world, roster)
+    out = io.StringIO()
+    call_command("intake_clean", "--days", "30", stdout=out)
+    assert out.getvalue().strip() == "0 个中断的导入已标记为失败；已删除 1 个导入的文件。"
+    old.refresh_from_db()
+    assert (old.stored_file, old.error_file, old.status) == ("", "", S.PREVIEWED)
+    assert old.counts["read"] == 5  # the record stays
+    assert not upload.exists() and not errors.exists()
+    assert not jobs.batch_dir(old.pk).exists()
+    assert Path(fresh.stored_file).exists()
+    assert AuditEntry.objects.filter(action="delete", object_id=str(old.pk)).count() == 1
+    # A preview of a batch whose file is gone fails with a clear reason.
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_queue(actor=world.a.worker, batch=old, dry_run=True)
+    old.refresh_from_db()
+    assert (old.status, old.failure) == (S.FAILED, "上传的文件已不再保存，请重新上传。")
+
+
+def test_intake_clean_fails_runs_whose_worker_stopped(world: World, roster: Path) -> None:
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    stuck = _upload(world, roster)
+    alive = _upload(world, roster, source="另一个来源")
+    ImportBatch.objects.filter(pk__in=[stuck.pk, alive.pk]).update(status=S.RUNNING)
+    ImportBatch.objects.filter(pk=stuck.pk).update(updated_at=stuck.updated_at.replace(year=2020))
+    jobs.progress_write(stuck.pk, 1, 5)
+    jobs.progress_write(alive.pk, 1, 5)
+    two_hours_ago = time.time() - 7200
+    os.utime(jobs.batch_dir(stuck.pk) / "progress.json", (two_hours_ago, two_hours_ago))
+    call_command("intake_clean", "--stale-minutes", "60", stdout=io.StringIO())
+    stuck.refresh_from_db()
+    alive.refresh_from_db()
+    assert stuck.status == S.FAILED
+    assert stuck.failure == "后台处理在导入过程中停止了，未导入任何数据。"
+    assert alive.status == S.RUNNING
