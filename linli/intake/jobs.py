@@ -68,6 +68,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ALLOWED_SUFFIXES = (".xlsx", ".xls", ".csv")
 #: Rejected rows kept on the batch for the preview page (the file holds them all).
 REJECTED_SAMPLE = 20
+#: First rows kept on the batch for the mapping page (masked).
+SAMPLE_ROWS = 5
 UPLOAD_MAX_MB_DEFAULT = 100
 
 
@@ -138,11 +140,6 @@ def mask_cell(text: str) -> str:
 def masked_rows(table: Table, limit: int) -> list[list[str]]:
     """The first *limit* data rows of a table, long numbers masked (for the mapping page)."""
     return [[mask_cell(c) for c in row.cells] for row in table.rows[:limit]]
-
-
-def read_batch_table(batch: ImportBatch) -> Table:
-    """The batch's uploaded file, read again (the mapping page shows its first rows)."""
-    return read_table(Path(batch.stored_file), filename=batch.file_name)
 
 
 # --- upload -----------------------------------------------------------------------------------
@@ -238,6 +235,7 @@ def batch_upload(
                 created_by=actor,
                 header_row=table.header_row,
                 headers=list(table.headers),
+                sample_rows=masked_rows(table, SAMPLE_ROWS),
                 mapping=mapping.to_dict(),
                 profile=profile,
                 rows_total=len(table.rows),

@@ -56,6 +56,8 @@ class ImportBatch(ScopedModel):
     #: The header row found in the file and its cells, read at upload.
     header_row = models.PositiveIntegerField(default=0)
     headers = models.JSONField(default=list, blank=True)
+    #: The first data rows, long numbers (IDs, phones) masked, for the mapping page.
+    sample_rows = models.JSONField(default=list, blank=True)
     #: The column mapping chosen for this batch (Mapping.to_dict()).
     mapping = models.JSONField(default=dict, blank=True)
     profile = models.ForeignKey(

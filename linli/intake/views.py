@@ -37,7 +37,6 @@ from linli.intake.selectors import import_batch_events, import_batches
 from linli.workbench.views.common import paginate, perm_required, pk_or_404
 
 S = ImportStatus
-PREVIEW_ROWS = 5
 #: Counts shown on a batch, in this order, with their labels.
 COUNT_LABELS = {
     "read": gettext_lazy("Rows read"),
@@ -155,11 +154,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             _service_errors(form, exc)
         else:
             return redirect("intake:batch_detail", pk=batch.pk)
-    try:
-        rows = jobs.masked_rows(jobs.read_batch_table(batch), PREVIEW_ROWS)
-    except (IntakeError, OSError):
-        rows = []
-        messages.error(request, _("The uploaded file can no longer be read; upload it again."))
+    rows = batch.sample_rows
     columns = [
         {
             **row,
