@@ -24,7 +24,7 @@ from linli.areas.models import Area, AreaKind
 from linli.intake import jobs
 from linli.intake.errors import IntakeError
 from linli.intake.forms import MappingForm, UploadForm
-from linli.intake.mapping import FIELDS, Mapping
+from linli.intake.mapping import FIELDS, Mapping, header_score
 from linli.intake.models import ImportBatch, ImportStatus
 from linli.intake.profiles import (
     mapping_profile_delete,
@@ -160,6 +160,8 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             **row,
             "letter": _column_letter(row["col"].index),
             "label": FIELDS[row["col"].field] if row["col"].field else "",
+            # 序号, 编号 …: known header cells that feed no field (not a question for the worker).
+            "ignored": row["col"].field is None and header_score([row["col"].header]) == 1,
             "percent": round(row["col"].confidence * 100),
         }
         for row in form.column_rows()
@@ -206,15 +208,17 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @perm_required(Perm.CHANGE_REGISTER)
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar alone (htmx polls it); once the run is over the page reloads."""
+    """The progress bar alone (htmx polls it). When the batch has moved on from the status
+    the page was drawn with (queued → running, or the run is over) the page reloads."""
     batch = _batch(request, pk)
     working = batch.status in (S.QUEUED, S.RUNNING)
+    seen = request.GET.get("seen", batch.status)
     response = render(
         request,
         "intake/_progress.html",
         {"batch": batch, "progress": jobs.batch_progress(batch), "working": working},
     )
-    if not working:
+    if not working or seen != batch.status:
         response["HX-Refresh"] = "true"
     return response
 

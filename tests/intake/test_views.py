@@ -162,6 +162,7 @@ def test_the_whole_flow_through_the_pages(
     assert world.a.householder_id_number not in body
     assert world.a.householder_id_number[:4] + "**********" in body
     assert "王新" in body
+    assert "序号列，无需导入" in body  # 序号 is no question for the worker
 
     form = {f"col_{i}": "" for i in range(len(HEADERS))}
     fields = ["", "name", "national_id", "phone", "building", "entrance", "dwelling_number"]
@@ -254,6 +255,10 @@ def test_progress_while_running_polls(world: World, client_a: Client, tmp_path: 
         assert 'hx-trigger="every 1s"' in body
         assert "HX-Refresh" not in r
         assert "可以离开本页面" in body
+    # The page was drawn while queued and the run has started: the page redraws itself.
+    url = reverse("intake:batch_progress", args=[batch.pk])
+    assert "HX-Refresh" not in client_a.get(url, {"seen": "running"})
+    assert client_a.get(url, {"seen": "queued"})["HX-Refresh"] == "true"
 
 
 def test_the_sibling_grid_sees_nothing_of_a_batch(world: World, var: Path) -> None:
