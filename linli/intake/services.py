@@ -259,7 +259,7 @@ class _Run:
     def run(self, table: Table, progress: Callable[[int, int], None] | None = None) -> None:
         self.counts["read"] = total = len(table.rows)
         columns = self.mapping.fields
-        step = max(1, total // 100)  # report at most every ~1%
+        step = max(1, (total + 99) // 100)  # report at most every 1%
         for done, row in enumerate(table.rows):
             if progress is not None and done % step == 0:
                 progress(done, total)

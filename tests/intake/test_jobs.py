@@ -373,3 +373,31 @@ def test_intake_clean_fails_runs_whose_worker_stopped(world: World, roster: Path
     assert stuck.status == S.FAILED
     assert stuck.failure == "后台处理在导入过程中停止了，未导入任何数据。"
     assert alive.status == S.RUNNING
+
+
+def test_people_import_reports_progress_at_most_every_percent(
+    world: World, tmp_path: Path, var: Path
+) -> None:
+    """The contract intake.jobs relies on: (done, total) from 0 to total, rising, at most
+    ~101 calls, whatever people_import does inside."""
+    from linli.intake.services import people_import
+
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "姓名,楼栋,房号\n" + "".join(f"人{i},1号楼,{900 + i}\n" for i in range(1050)),
+        encoding="utf-8",
+    )
+    calls: list[tuple[int, int]] = []
+    result = people_import(
+        actor=world.a.worker,
+        path=path,
+        area=world.a.grid,
+        dry_run=True,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert result.counts["read"] == 1050
+    assert calls[0] == (0, 1050) and calls[-1] == (1050, 1050)
+    assert {t for _d, t in calls} == {1050}
+    dones = [d for d, _t in calls]
+    assert dones == sorted(dones)
+    assert 50 <= len(calls) <= 102
