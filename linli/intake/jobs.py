@@ -57,6 +57,7 @@ log = logging.getLogger("linli.intake")
 S = ImportStatus
 #: The allowed steps of a batch; anything else raises ImportTransitionError.
 TRANSITIONS: dict[str, frozenset[str]] = {
+    S.READING: frozenset({S.UPLOADED, S.FAILED}),
     S.UPLOADED: frozenset({S.QUEUED}),
     S.QUEUED: frozenset({S.RUNNING, S.FAILED}),
     S.RUNNING: frozenset({S.PREVIEWED, S.COMMITTED, S.FAILED}),
@@ -71,6 +72,9 @@ REJECTED_SAMPLE = 20
 #: First rows kept on the batch for the mapping page (masked).
 SAMPLE_ROWS = 5
 UPLOAD_MAX_MB_DEFAULT = 100
+#: Uploads up to this size are read during the request (see reads_inline).
+INLINE_READ_KB_CSV = 2048
+INLINE_READ_KB_WORKBOOK = 256
 
 
 class ImportTransitionError(ValidationError):
@@ -175,15 +179,72 @@ def _store_upload(chunks: Iterable[bytes], suffix: str) -> tuple[Path, str, int]
     return path, digest.hexdigest(), size
 
 
+def reads_inline(suffix: str, size: int) -> bool:
+    """Whether an upload is read during the request (small files: errors go straight back
+    to the form) or by the background worker (large ones: reading a 100,000-row workbook
+    takes longer than a web request may). `LINLI_INTAKE_INLINE_READ_KB` sets the limit."""
+    default = INLINE_READ_KB_CSV if suffix == ".csv" else INLINE_READ_KB_WORKBOOK
+    limit_kb = int(getattr(settings, "LINLI_INTAKE_INLINE_READ_KB", 0)) or default
+    return size <= limit_kb * 1024
+
+
+def _refuse_repeat(area: Area, sha: str) -> None:
+    previous = (
+        ImportBatch.objects.filter(
+            area=area, kind=ImportKind.PEOPLE, file_sha256=sha, status=S.COMMITTED
+        )
+        .order_by("-committed_at")
+        .first()
+    )
+    if previous is not None:
+        raise IntakeError(
+            "already_imported",
+            format_lazy(
+                _(
+                    "This file was already imported into {area} (batch {id}); importing "
+                    "it again would change nothing."
+                ),
+                area=area.name,
+                id=previous.pk,
+            ),
+        )
+
+
+def _apply_table(batch: ImportBatch, table: Table, actor: Any) -> ImportBatch:
+    """Record what was read (header row, first rows masked, row count) and the mapping: a
+    fitting profile of the source, else the suggestion. With a fitting profile the preview is
+    queued at once — no questions for next month's file. Call inside a transaction."""
+    profile = mapping_profile_fitting(
+        user=actor, area=batch.area, source=batch.source, headers=table.headers
+    )
+    mapping = (
+        profile_mapping(profile, table.headers)
+        if profile is not None
+        else suggest_mapping(table.headers)
+    )
+    batch.header_row = table.header_row
+    batch.headers = list(table.headers)
+    batch.sample_rows = masked_rows(table, SAMPLE_ROWS)
+    batch.rows_total = len(table.rows)
+    batch.mapping = mapping.to_dict()
+    batch.profile = profile
+    batch.save()
+    if profile is not None and mapping_problem(mapping) is None:
+        batch = batch_queue(actor=actor, batch=batch, dry_run=True)
+    return batch
+
+
 def batch_upload(
     *, actor: Any, area: Area, source: str, file_name: str, chunks: Iterable[bytes] | IO[bytes]
 ) -> ImportBatch:
     """Store an uploaded roster as a new batch and read its header row.
 
     Raises PermissionDenied (nothing stored) when the actor may not import into *area*,
-    IntakeError when the file cannot be read (the stored copy is removed) or was already
-    imported into the area. When a profile of *source* fits the file's headers, its mapping
-    is applied and the preview is queued at once: no questions for next month's file.
+    IntakeError when the file was already imported into the area or, for a file read during
+    the request, cannot be read (the stored copy is removed). A large file is read by the
+    background worker (status *reading*; a refusal then fails the batch with the same
+    message). When a profile of *source* fits the file's headers, its mapping is applied
+    and the preview is queued at once: no questions for next month's file.
     """
     _check_import_area(actor, area)
     source = " ".join(source.split())[:64]
@@ -194,36 +255,10 @@ def batch_upload(
         raise IntakeError(
             "unsupported_format", _("Only .xlsx, .xls and .csv files can be imported.")
         )
-    tmp, sha, _size = _store_upload(chunks, suffix)
+    tmp, sha, size = _store_upload(chunks, suffix)
     try:
-        table = read_table(tmp, filename=file_name)
-        previous = (
-            ImportBatch.objects.filter(
-                area=area, kind=ImportKind.PEOPLE, file_sha256=sha, status=S.COMMITTED
-            )
-            .order_by("-committed_at")
-            .first()
-        )
-        if previous is not None:
-            raise IntakeError(
-                "already_imported",
-                format_lazy(
-                    _(
-                        "This file was already imported into {area} (batch {id}); importing "
-                        "it again would change nothing."
-                    ),
-                    area=area.name,
-                    id=previous.pk,
-                ),
-            )
-        profile = mapping_profile_fitting(
-            user=actor, area=area, source=source, headers=table.headers
-        )
-        mapping = (
-            profile_mapping(profile, table.headers)
-            if profile is not None
-            else suggest_mapping(table.headers)
-        )
+        _refuse_repeat(area, sha)
+        table = read_table(tmp, filename=file_name) if reads_inline(suffix, size) else None
         with transaction.atomic():
             batch = ImportBatch.objects.create(
                 source=source,
@@ -231,14 +266,9 @@ def batch_upload(
                 file_sha256=sha,
                 kind=ImportKind.PEOPLE,
                 area=area,
-                status=S.UPLOADED,
+                status=S.UPLOADED if table is not None else S.READING,
                 created_by=actor,
-                header_row=table.header_row,
-                headers=list(table.headers),
-                sample_rows=masked_rows(table, SAMPLE_ROWS),
-                mapping=mapping.to_dict(),
-                profile=profile,
-                rows_total=len(table.rows),
+                run_by=actor,
             )
             target = batch_dir(batch.pk) / f"upload{suffix}"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -252,13 +282,64 @@ def batch_upload(
                 obj=batch,
                 area=area,
                 object_label=batch.file_name,
-                changes={"source": source, "rows": len(table.rows), "stage": "upload"},
+                changes={"source": source, "bytes": size, "stage": "upload"},
             )
-            if profile is not None and mapping_problem(mapping) is None:
-                batch = batch_queue(actor=actor, batch=batch, dry_run=True)
+            if table is not None:
+                batch = _apply_table(batch, table, actor)
+            else:
+                batch_id = batch.pk
+                transaction.on_commit(lambda: _enqueue_read(batch_id))
     finally:
         tmp.unlink(missing_ok=True)
     return batch
+
+
+def _enqueue_read(batch_id: int) -> None:
+    from linli.intake.tasks import read_import_file
+
+    read_import_file(batch_id)
+
+
+def batch_read(*, batch_id: int) -> None:
+    """Read a large upload in the background (the body of the huey task): the header row,
+    the first rows, the mapping; then the batch waits for the worker (or, with a fitting
+    profile, its preview is queued). A file that cannot be read fails the batch with the
+    reader's message."""
+    batch = ImportBatch.objects.filter(pk=batch_id, status=S.READING).first()
+    if batch is None:
+        return  # already read, or a duplicate delivery
+    actor = batch.run_by
+    failure = ""
+    table = None
+    try:
+        table = read_table(Path(batch.stored_file), filename=batch.file_name)
+    except IntakeError as exc:
+        failure = _deployment_text(exc.message)
+    except OSError:
+        failure = _deployment_text(_("The uploaded file is no longer kept; upload it again."))
+    except Exception:  # a batch must never be left "reading"
+        log.exception("reading import batch %s failed", batch_id)
+        failure = _deployment_text(
+            _("The file could not be read because of an unexpected error; upload it again.")
+        )
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.status != S.READING:
+            return
+        if table is not None:
+            try:
+                with transaction.atomic():  # a savepoint: a refusal leaves the batch as it was
+                    _transition(batch, S.UPLOADED, actor)
+                    _apply_table(batch, table, actor)
+                return
+            except PermissionDenied as exc:
+                failure = _deployment_text(exc.args[0] if exc.args else _("Permission denied."))
+            except ValidationError as exc:
+                failure = _deployment_text("；".join(str(m) for m in exc.messages))
+            batch = _locked(batch)
+        _transition(batch, S.FAILED, actor, failure)
+        batch.failure = failure
+        batch.save()
 
 
 # --- mapping, queueing ------------------------------------------------------------------------

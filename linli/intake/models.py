@@ -14,6 +14,8 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     # A file uploaded in the workbench, waiting for its column mapping (see intake.jobs).
     UPLOADED = "uploaded", _("Waiting for the column mapping")
+    #: A large upload being read by the background worker.
+    READING = "reading", _("Reading the file")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
 

@@ -13,3 +13,9 @@ from linli.intake import jobs
 def run_import_batch(batch_id: int) -> None:
     """Run the queued preview or commit of one import batch (intake.jobs.batch_run)."""
     jobs.batch_run(batch_id=batch_id)
+
+
+@db_task(retries=0)
+def read_import_file(batch_id: int) -> None:
+    """Read a large uploaded file in the background (intake.jobs.batch_read)."""
+    jobs.batch_read(batch_id=batch_id)

@@ -37,6 +37,8 @@ from linli.intake.selectors import import_batch_events, import_batches
 from linli.workbench.views.common import paginate, perm_required, pk_or_404
 
 S = ImportStatus
+#: Statuses in which the background worker has something to do (the page polls).
+WORKING = (S.READING, S.QUEUED, S.RUNNING)
 #: Counts shown on a batch, in this order, with their labels.
 COUNT_LABELS = {
     "read": gettext_lazy("Rows read"),
@@ -50,6 +52,13 @@ COUNT_LABELS = {
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
     return get_object_or_404(import_batches(user=request.user), pk=pk)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 def _service_errors(form: Any, exc: ValidationError) -> None:
@@ -81,7 +90,12 @@ def upload(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         request.FILES or None,
         areas=areas,
-        initial={"area": areas.filter(kind=AreaKind.GRID).first() or areas.first()},
+        initial={
+            "area": areas.filter(pk=_int_or_none(request.GET.get("area")) or 0).first()
+            or areas.filter(kind=AreaKind.GRID).first()
+            or areas.first(),
+            "source": request.GET.get("source", "")[:64],
+        },
     )
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
@@ -102,6 +116,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         else:
             if batch.status == S.UPLOADED:
                 return redirect("intake:batch_mapping", pk=batch.pk)
+            if batch.status == S.READING:
+                return redirect("intake:batch_detail", pk=batch.pk)
             messages.success(
                 request,
                 _("The saved mapping %(name)s fits this file; the preview is under way.")
@@ -123,7 +139,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2: the header row, the first rows, each column's field (fix it), the profile."""
     user: Any = request.user
     batch = _batch(request, pk)
-    if batch.status not in (S.UPLOADED, S.PREVIEWED, S.FAILED):
+    if batch.status not in (S.UPLOADED, S.PREVIEWED, S.FAILED) or not batch.headers:
         messages.info(
             request, _("This import is %(status)s.") % {"status": batch.get_status_display()}
         )
@@ -201,7 +217,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "counts": _counts(batch),
             "events": import_batch_events(user=request.user, batch=batch),
             "S": {s.name: s.value for s in S},
-            "working": batch.status in (S.QUEUED, S.RUNNING),
+            "working": batch.status in WORKING,
         },
     )
 
@@ -211,7 +227,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar alone (htmx polls it). When the batch has moved on from the status
     the page was drawn with (queued → running, or the run is over) the page reloads."""
     batch = _batch(request, pk)
-    working = batch.status in (S.QUEUED, S.RUNNING)
+    working = batch.status in WORKING
     seen = request.GET.get("seen", batch.status)
     response = render(
         request,

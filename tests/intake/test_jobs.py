@@ -401,3 +401,61 @@ def test_people_import_reports_progress_at_most_every_percent(
     dones = [d for d, _t in calls]
     assert dones == sorted(dones)
     assert 50 <= len(calls) <= 102
+
+
+# --- large files are read by the background worker -------------------------------------------
+
+
+def test_a_large_upload_is_read_in_the_background(
+    world: World,
+    roster: Path,
+    tmp_path: Path,
+    settings: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.LINLI_INTAKE_INLINE_READ_KB = 1  # the 5 KB roster counts as large
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        batch = _upload(world, roster)
+    assert batch.status == S.READING
+    assert (batch.headers, batch.rows_total) == ([], 0)
+    for cb in callbacks:
+        cb()
+    batch.refresh_from_db()
+    assert batch.status == S.UPLOADED
+    assert (batch.header_row, batch.rows_total, batch.headers[1]) == (2, 5, "姓名")
+    assert len(batch.sample_rows) == 5
+    assert _statuses(batch) == [S.READING, S.UPLOADED]
+    jobs.batch_read(batch_id=batch.pk)  # a duplicate delivery changes nothing
+    assert _statuses(batch) == [S.READING, S.UPLOADED]
+    # With a profile of the source, the large file goes on to its preview by itself.
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_map(
+            actor=world.a.worker,
+            batch=batch,
+            mapping=Mapping.from_dict(batch.mapping),
+            profile_name="网格月报",
+        )
+    again = _xlsx(tmp_path / "12月.xlsx", world, title="12月花名册")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _upload(world, again)
+    second.refresh_from_db()
+    assert second.status == S.PREVIEWED
+    assert _statuses(second) == [S.READING, S.UPLOADED, S.QUEUED, S.RUNNING, S.PREVIEWED]
+
+
+def test_a_large_file_that_cannot_be_read_fails_with_the_readers_message(
+    world: World,
+    tmp_path: Path,
+    var: Path,
+    settings: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.LINLI_INTAKE_INLINE_READ_KB = 1
+    junk = tmp_path / "名单.xlsx"
+    junk.write_bytes(b"\x00\x01binary junk" * 200)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = _upload(world, junk)
+    batch.refresh_from_db()
+    assert batch.status == S.FAILED
+    assert batch.failure.startswith("这个文件虽然扩展名是 Excel")
+    assert _statuses(batch) == [S.READING, S.FAILED]

@@ -297,3 +297,32 @@ def test_an_error_file_outside_var_is_never_served(world: World, var: Path, tmp_
 def test_nav_has_the_data_import_entry(world: World, client_a: Client) -> None:
     body = client_a.get(reverse("workbench:home")).content.decode()
     assert f'href="{reverse("intake:batch_list")}">数据导入</a>' in body
+
+
+def test_a_large_upload_shows_reading_then_failure_with_a_way_back(
+    world: World,
+    client_a: Client,
+    settings: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.LINLI_INTAKE_INLINE_READ_KB = 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = _post_upload(client_a, world.a.grid.pk, "名单.xlsx", b"\x00junk" * 400)
+    batch = ImportBatch.objects.get()
+    assert r["Location"] == reverse("intake:batch_detail", args=[batch.pk])
+    body = client_a.get(r["Location"]).content.decode()
+    assert "正在读取文件……" in body and 'hx-trigger="every 1s"' in body
+    for cb in callbacks:
+        cb()
+    body = client_a.get(r["Location"]).content.decode()
+    assert "这个文件虽然扩展名是 Excel" in body
+    assert (
+        f"?area={world.a.grid.pk}&amp;source=%E7%BD%91%E6%A0%BC%E8%8A%B1%E5%90%8D%E5%86%8C" in body
+    )
+    assert "重新预览" not in body  # nothing was read: only a new upload helps
+    # The mapping page of an unread batch leads back to the batch.
+    r = client_a.get(reverse("intake:batch_mapping", args=[batch.pk]))
+    assert r.status_code == 302
+    # The upload form comes back with the area and source filled in.
+    r = client_a.get(reverse("intake:upload"), {"area": world.a.grid.pk, "source": "网格花名册"})
+    assert 'value="网格花名册"' in r.content.decode()
