@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -312,6 +313,7 @@ def test_a_large_upload_shows_reading_then_failure_with_a_way_back(
     assert r["Location"] == reverse("intake:batch_detail", args=[batch.pk])
     body = client_a.get(r["Location"]).content.decode()
     assert "正在读取文件……" in body and 'hx-trigger="every 1s"' in body
+    assert re.search(r'text-bg-primary">1\. 上传文件', body)  # still step 1
     for cb in callbacks:
         cb()
     body = client_a.get(r["Location"]).content.decode()
