@@ -357,7 +357,7 @@ def batch_map(
     with transaction.atomic():
         batch = _locked(batch)
         if batch.status in (S.PREVIEWED, S.FAILED):
-            _transition(batch, S.UPLOADED, actor, str(_("mapping changed")))
+            _transition(batch, S.UPLOADED, actor, _deployment_text(_("mapping changed")))
         elif batch.status != S.UPLOADED:
             _transition(batch, S.UPLOADED, actor)  # raises: queued, running or committed
         if profile_name.strip():
