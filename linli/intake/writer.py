@@ -299,6 +299,7 @@ class Places:
             )
         #: Buildings created by this import: their floor count grows with the rows.
         self.created_buildings: set[int] = set()
+        self.grown: dict[int, Building] = {}
         self.created_dwellings: list[int] = []
         self._estates: dict[int, Estate | None] = {}
 
@@ -349,8 +350,8 @@ class Places:
                         floors=bld.floors,
                     )
                 )
-            bld.floors = floor
-            bld.save(update_fields=["floors", "updated_at"])
+            bld.floors = floor  # saved once per batch (save_floors): rows come floor by floor
+            self.grown[bld.pk] = bld
         number = clean_text(number)
         address = reg.dwelling_address(bld, ent, number)[:200]
         pk = self.inserts.add(
@@ -366,6 +367,12 @@ class Places:
         self._index(dwelling, number, e)
         self.created_dwellings.append(pk)
         return dwelling
+
+    def save_floors(self) -> None:
+        """Write the floor counts that buildings created by this import grew to."""
+        for bld in self.grown.values():
+            Building.objects.filter(pk=bld.pk).update(floors=bld.floors, updated_at=timezone.now())
+        self.grown = {}
 
     def _grid(self, text: str) -> Area:
         key = clean_text(text)
@@ -590,6 +597,7 @@ class Writer:
         self.counts["read"] += len(rows)
         self.rows_at = (rows[0].number, rows[-1].number)
         items = self._prepare(rows)
+        self.places.save_floors()
         self.inserts.flush()  # the new dwellings, before looking up their households
         self._match(items)
         done = _Batch(first=rows[0].number, last=rows[-1].number)
