@@ -32,6 +32,7 @@ FIELDS: dict[str, Promise] = {
     "current_address": _("Current address"),
     "residency": _("Residency category"),
     "notes": _("Notes"),
+    "grid": _("Grid"),
 }
 
 # Header texts as written in real ledgers, already folded (see fold_header). The first
@@ -70,6 +71,7 @@ _SYNONYMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "residency": (("人员类别", "人口类型", "人员类型", "人口类别"), ("类别", "类型")),
     "notes": (("备注",), ("说明",)),
+    "grid": (("网格", "所属网格", "网格名称", "网格编号", "网格号"), ()),
 }
 
 # Columns that are recognised as header cells but feed no field.

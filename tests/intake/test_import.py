@@ -106,8 +106,8 @@ def test_import_creates_updates_and_rejects(world: World, roster: Path) -> None:
     assert rows[1][8] == "'" + FORMULA
     assert rows[1][9] == "身份证号校验位错误。"
     assert rows[2][8] == "'-1"
-    assert "1号楼 1单元 999" in rows[2][9] and "网格A" in rows[2][9]
-    assert "不新建" in rows[2][9]
+    # The import creates missing dwellings, but not one on a floor the building lacks.
+    assert rows[2][9] == "1号楼 1单元 999：房号表示第 9 层，但登记的 1号楼 只有 6 层。"
 
 
 def test_dry_run_writes_nothing_to_the_register(world: World, roster: Path) -> None:
@@ -195,21 +195,21 @@ def test_a_person_registered_elsewhere_is_rejected_not_moved(
     assert Person.objects.get(pk=world.b.householder.pk).grid == world.b.grid
 
 
-def test_a_service_failure_rolls_back_everything(
+def test_a_write_failure_rolls_back_everything(
     world: World, roster: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from django.core.exceptions import ValidationError
 
-    from linli.register import services as reg
+    from linli.intake.writer import Writer
 
-    def refuse(**kwargs: Any) -> list[str]:
+    def refuse(self: Writer, *args: Any) -> None:
         raise ValidationError({"phone": ["拒绝"]})
 
-    monkeypatch.setattr(reg, "person_update", refuse)
+    monkeypatch.setattr(Writer, "_update", refuse)
     before = _register_counts()
     result = people_import(actor=None, path=roster, area=world.a.grid)
     assert result.failed
-    assert "拒绝" in result.batch.failure and "第 4 行" in result.batch.failure
+    assert result.batch.failure == "第 3–7 行：拒绝 本次未导入任何数据。"
     assert _register_counts() == before
     assert ImportBatch.objects.get().status == ImportStatus.FAILED
 
