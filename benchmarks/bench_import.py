@@ -121,11 +121,13 @@ def main() -> None:
             "case": label,
             "rows": ours["rows"],
             "ours_s": ours["seconds"],
+            "ours_cpu_s": ours.get("cpu_s"),
             "ours_rows_per_s": ours["rows"] / ours["seconds"],
             "ours_peak_mb": ours["peak_mb"],
             "ours_start_mb": ours["start_mb"],
             "peer": peer_label,
             "peer_s": peer["seconds"],
+            "peer_cpu_s": peer.get("cpu_s"),
             "peer_rows_per_s": peer["rows"] / peer["seconds"],
             "peer_peak_mb": peer["peak_mb"],
             "peer_start_mb": peer["start_mb"],
@@ -226,10 +228,12 @@ def _child(case: str, file: Path) -> dict[str, Any]:
 def _measure(fn: Any) -> dict[str, Any]:
     start = _rss_mb()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     rows, counts = fn()
     seconds = time.perf_counter() - t0
     return {
         "seconds": seconds,
+        "cpu_s": time.process_time() - c0,
         "rows": rows,
         "counts": counts,
         "start_mb": start,

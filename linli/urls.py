@@ -14,6 +14,7 @@ urlpatterns = [
     path("w/reports/", include("linli.reports.urls")),
     path("w/", include("linli.workbench.urls")),
     path("w/linkage/", include("linli.linkage.urls")),
+    path("w/intake/", include("linli.intake.urls")),
     path("p/", include("linli.portal.urls")),
     path("c/", include("linli.command.urls")),
     path("api/v1/", include("linli.api.urls")),

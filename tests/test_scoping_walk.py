@@ -34,6 +34,7 @@ from linli.register.models import (
 from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.volunteers.factories import volunteer_extras
+from tests.intake.factories import batch_b, profile_b
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,13 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "emergency:portal_checkin": lambda w, x: x["quarantine_b"].pk,
     "emergency:portal_certificate": lambda w, x: x["quarantine_b"].pk,
     "emergency:person_measure": lambda w, x: w.b.member.pk,
+    "intake:batch_detail": lambda w, x: batch_b(w).pk,
+    "intake:batch_mapping": lambda w, x: batch_b(w).pk,
+    "intake:batch_progress": lambda w, x: batch_b(w).pk,
+    "intake:batch_preview": lambda w, x: batch_b(w).pk,
+    "intake:batch_commit": lambda w, x: batch_b(w).pk,
+    "intake:batch_rejected": lambda w, x: batch_b(w).pk,
+    "intake:profile_delete": lambda w, x: profile_b(w).pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -157,6 +165,9 @@ LIST_PAGES = [
     "emergency:quarantine_list",
     "emergency:task_list",
     "emergency:portal_home",
+    "intake:batch_list",
+    "intake:upload",
+    "intake:profile_list",
 ]
 
 EXEMPT = {

@@ -156,6 +156,7 @@ def people_import(
     mapping: Mapping | None = None,
     dry_run: bool = False,
     source: str = "import",
+    batch: ImportBatch | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import a people roster into *area* (a community or a grid).
@@ -168,6 +169,7 @@ def people_import(
     (`already_committed`). A write refused unexpectedly rolls the whole import back and the
     batch is recorded as failed, with the reason. *progress*, when given, is called with
     (rows done, rows expected) at most about every 1% of the file, and once at the end.
+    A given *batch* (a workbench upload, see intake.jobs) is filled in instead of a new one.
     """
     _check_area(actor, area)
     path = Path(path)
@@ -181,14 +183,17 @@ def people_import(
         )
         _check_mapping(mapping)
         created_by = actor if getattr(actor, "is_authenticated", False) else None
-        batch = ImportBatch(
-            source=source[:64],
-            file_name=path.name[:255],
-            file_sha256=sha,
-            kind=ImportKind.PEOPLE,
-            area=area,
-            created_by=created_by,
-        )
+        if batch is None:
+            batch = ImportBatch(
+                source=source[:64],
+                file_name=path.name[:255],
+                file_sha256=sha,
+                kind=ImportKind.PEOPLE,
+                area=area,
+                created_by=created_by,
+            )
+        elif not batch.file_sha256:
+            batch.file_sha256 = sha
         previous = _committed(area, sha)
         if previous is not None:
             return _repeat(previous, table, mapping, dry_run, previous.counts.get("read", 0))

@@ -299,6 +299,7 @@ class Places:
             )
         #: Buildings created by this import: their floor count grows with the rows.
         self.created_buildings: set[int] = set()
+        self.grown: dict[int, Building] = {}
         self.created_dwellings: list[int] = []
         self._estates: dict[int, Estate | None] = {}
 
@@ -349,8 +350,8 @@ class Places:
                         floors=bld.floors,
                     )
                 )
-            bld.floors = floor
-            bld.save(update_fields=["floors", "updated_at"])
+            bld.floors = floor  # saved once per batch (save_floors): rows come floor by floor
+            self.grown[bld.pk] = bld
         number = clean_text(number)
         address = reg.dwelling_address(bld, ent, number)[:200]
         pk = self.inserts.add(
@@ -366,6 +367,12 @@ class Places:
         self._index(dwelling, number, e)
         self.created_dwellings.append(pk)
         return dwelling
+
+    def save_floors(self) -> None:
+        """Write the floor counts that buildings created by this import grew to."""
+        for bld in self.grown.values():
+            Building.objects.filter(pk=bld.pk).update(floors=bld.floors, updated_at=timezone.now())
+        self.grown = {}
 
     def _grid(self, text: str) -> Area:
         key = clean_text(text)
@@ -555,7 +562,15 @@ class Writer:
     # -- driving ---------------------------------------------------------------------------
 
     def run(self, rows: Iterator[Row], estimated: int = 0) -> None:
-        reported = 0
+        """Write *rows* batch by batch. `progress` (when given) hears (0, estimated) first,
+        then (rows taken in, estimated) at most every ~1% of *estimated* — a row counts once
+        it has joined the batch being written, so the bar leads the writes by at most one
+        batch — and (rows read, rows read) at the end. Without an estimate only the first and
+        last reports are made."""
+        step = max(1, -(-estimated // 100))  # 1% of the expected rows, rounded up
+        taken = reported = 0
+        if self.progress is not None:
+            self.progress(0, estimated)
         batch: list[Row] = []
         with translation.override(settings.LANGUAGE_CODE):
             # The timeline is a shared record, written in the deployment's language.
@@ -563,22 +578,17 @@ class Writer:
             self._registered_at = gettext("Household registered at %(address)s")
             for row in rows:
                 batch.append(row)
+                taken += 1
+                if self.progress is not None and taken - reported >= step and taken < estimated:
+                    self.progress(taken, estimated)
+                    reported = taken
                 if len(batch) >= self.batch_rows:
                     self.write_batch(batch)
                     batch = []
-                    reported = self._report(reported, estimated)
             if batch:
                 self.write_batch(batch)
         if self.progress is not None:
             self.progress(self.counts["read"], self.counts["read"])
-
-    def _report(self, reported: int, estimated: int) -> int:
-        done = self.counts["read"]
-        total = max(estimated, done)
-        if self.progress is not None and done - reported >= max(total // 100, 1) and done < total:
-            self.progress(done, total)
-            return done
-        return reported
 
     def _reject(self, row: Row, reason: str | Promise) -> None:
         self.rejected.append(Rejection(row.number, row.cells, reason))
@@ -590,6 +600,7 @@ class Writer:
         self.counts["read"] += len(rows)
         self.rows_at = (rows[0].number, rows[-1].number)
         items = self._prepare(rows)
+        self.places.save_floors()
         self.inserts.flush()  # the new dwellings, before looking up their households
         self._match(items)
         done = _Batch(first=rows[0].number, last=rows[-1].number)

@@ -295,7 +295,9 @@ def test_a_repeated_id_across_two_batches_of_2000_is_rejected(world: World, tmp_
         "rejected": 1,
     }
     assert _reasons(result) == [(2002, "该身份证号在文件前面的行中已出现。")]
-    assert calls == [(2000, 2001), (2001, 2001)]
+    # (0, expected) first, then every 1% of the expected rows (21, rounded up) as rows join
+    # the batch being written, then (read, read): the contract intake.jobs relies on.
+    assert calls == [(0, 2001)] + [(k * 21, 2001) for k in range(1, 96)] + [(2001, 2001)]
     # Two batches, two audit entries, one chain.
     labels = list(
         AuditEntry.objects.filter(object_label__startswith="big.csv ")
@@ -449,3 +451,26 @@ def test_an_id_of_another_jurisdiction_leaves_a_trace_there_even_in_a_dry_run(
     )
     assert entry.object_label == world.b.householder.id_masked
     assert audit_verify_chain()[1] is None
+
+
+def test_a_building_the_import_creates_grows_to_its_highest_floor(
+    world: World, tmp_path: Path
+) -> None:
+    path = _csv(
+        tmp_path,
+        "tall.csv",
+        ["高一,,男,,20号楼,1单元,301,户主,", "高二,,男,,20号楼,1单元,1702,户主,"],
+    )
+    result = people_import(actor=None, path=path, area=world.a.grid)
+    assert result.counts["created"] == 2
+    building = Building.objects.get(name="20号楼")
+    assert building.floors == 17
+    assert sorted(Dwelling.objects.filter(building=building).values_list("floor", flat=True)) == [
+        3,
+        17,
+    ]
+    # An existing building keeps its floor count: a flat above it is refused.
+    high = _csv(tmp_path, "high.csv", ["高三,,男,,1号楼,1单元,1701,户主,"])
+    assert _reasons(people_import(actor=None, path=high, area=world.a.grid)) == [
+        (2, "1号楼 1单元 1701：房号表示第 17 层，但登记的 1号楼 只有 6 层。")
+    ]
