@@ -33,8 +33,8 @@ from linli.register.models import (
 )
 from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
-from tests.volunteers.factories import volunteer_extras
 from tests.intake.factories import batch_b, profile_b
+from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
 
