@@ -13,6 +13,8 @@ VENDOR := linli/static/vendor/.copied
 setup: $(STAMP_PY) $(VENDOR) messages  ## environment, packages, assets, database
 	$(LINLI) migrate --noinput
 	$(LINLI) seed_demo --if-empty
+	$(LINLI) seed_orders_demo
+	$(LINLI) seed_volunteers
 	$(LINLI) report load-library
 
 $(STAMP_PY): pyproject.toml

@@ -66,7 +66,7 @@ SYNONYMS = {
     "You may not change records outside your jurisdiction.", "description", "Edit",
     "What was done", "Residency", "Department", "Cancelled", "API", "department", "due",
     "Progress", "Householder", "Moved house", "Use a colour like #1a2b3c.", "Imported",
-    "Residents", "Done", "Source", "Running", "Row", "Merged",
+    "Residents", "Done", "Source", "Running", "Row",
 }  # fmt: skip
 
 

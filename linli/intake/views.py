@@ -44,7 +44,7 @@ COUNT_LABELS = {
     "read": gettext_lazy("Rows read"),
     "created": gettext_lazy("Created"),
     "updated": gettext_lazy("Updated"),
-    "merged": gettext_lazy("Merged"),
+    "merged": gettext_lazy("Merged into existing records"),
     "unchanged": gettext_lazy("Unchanged"),
     "rejected": gettext_lazy("Rejected rows"),
 }

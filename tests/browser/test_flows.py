@@ -30,7 +30,8 @@ def _sign_in_workbench(page: Any, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/w/$"))
+    # A volunteer lands on their own menu; everyone else on the jurisdiction page.
+    page.wait_for_url(re.compile(r"/w/(volunteers/me/)?$"))
 
 
 def _sign_in_portal(page: Any, base: str, phone: str, capfd: Any) -> None:
@@ -111,7 +112,7 @@ def test_person_form_keeps_what_was_typed_and_shows_id_error(
     page.fill("input[name=national_id]", bad_id)
     page.fill("input[name=phone]", phone)
     page.select_option("select[name=relation]", "spouse")
-    page.get_by_role("button", name="登记").click()
+    page.get_by_role("button", name="登记", exact=True).click()
 
     # Same page again, with the error under the ID field and nothing lost.
     error = page.locator("#id_national_id ~ .invalid-feedback")
@@ -125,7 +126,7 @@ def test_person_form_keeps_what_was_typed_and_shows_id_error(
     page.screenshot(path=str(artifacts / "flow-person-form-error.png"), full_page=True)
 
     page.fill("input[name=national_id]", good_id)
-    page.get_by_role("button", name="登记").click()
+    page.get_by_role("button", name="登记", exact=True).click()
     # Registering into a household goes back to the household, ready for the next member.
     page.wait_for_url(re.compile(rf"/w/households/{w.a.household.pk}/$"))
     person = Person.objects.get(name="王秀英")

@@ -59,6 +59,7 @@ def _sign_in(page: Any, base: str, username: str) -> None:
 
 
 def _upload(page: Any, path: Path) -> None:
+    page.locator("#mainnav").get_by_role("button", name="登记管理").click()
     page.locator("#mainnav").get_by_role("link", name="数据导入", exact=True).click()
     page.get_by_role("link", name=re.compile("导入文件")).click()
     page.set_input_files("input[name=file]", str(path))
@@ -75,6 +76,7 @@ def test_grid_worker_imports_a_roster_and_next_month_needs_no_questions(
     _sign_in(page, base, w.a.worker.username)
 
     # 1. Upload.
+    page.locator("#mainnav").get_by_role("button", name="登记管理").click()
     page.locator("#mainnav").get_by_role("link", name="数据导入", exact=True).click()
     page.screenshot(path=str(artifacts / "intake-1-history-empty.png"), full_page=True)
     page.get_by_role("link", name=re.compile("导入文件")).click()
@@ -135,6 +137,7 @@ def test_grid_worker_imports_a_roster_and_next_month_needs_no_questions(
     page.screenshot(path=str(artifacts / "intake-6-next-month.png"), full_page=True)
 
     # 7. The history shows both imports; the profile page shows the profile.
+    page.locator("#mainnav").get_by_role("button", name="登记管理").click()
     page.locator("#mainnav").get_by_role("link", name="数据导入", exact=True).click()
     assert page.locator("tbody tr").count() == 2
     page.screenshot(path=str(artifacts / "intake-7-history.png"), full_page=True)
