@@ -610,6 +610,7 @@ class Writer:
         self._open_households([i.household for i in moves], done)
         self._queue_households()
         self.inserts.flush()
+        self._opened.clear()  # new households of this batch are in the table now
         self._move(moves, done)
         if done.created or done.updated or done.moved or done.households:
             self._audit(done)
