@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -134,7 +135,8 @@ class ActionForm(PhotoMixin, StyledForm):
 class CategoryForm(StyledForm):
     """A work-order category; the code is set once, when it is created."""
 
-    code = forms.SlugField(
+    # A plain field: the service's message on a bad code says what is allowed.
+    code = forms.CharField(
         label=_("Category code"),
         max_length=32,
         required=False,
@@ -157,3 +159,12 @@ class CategoryForm(StyledForm):
     )
     sort_key = forms.IntegerField(label=_("Position in lists"), min_value=0, max_value=999)
     is_active = forms.BooleanField(label=_("In use"), required=False)
+
+    def clean_code(self) -> str:
+        # Checked here too, so a bad code shows beside the other fields' errors at once.
+        code = str(self.cleaned_data.get("code") or "").strip().lower()
+        if code and not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
+            raise forms.ValidationError(
+                _("Use 1 to 32 lower-case letters, digits, - and _ for the code.")
+            )
+        return code

@@ -55,7 +55,7 @@ def test_admin_creates_and_edits_a_category_on_the_pages(world: World) -> None:
     body = r.content.decode()
     assert r.status_code == 422
     assert 'value="宠物扰民"' in body and 'value="36"' in body and 'value="Pets"' in body
-    assert "大于或等于" in body
+    assert "大于或等于" in body and "代码请使用 1 到 32 个小写字母、数字、- 或 _。" in body
     assert OrderCategory.objects.count() == before and _audits() == 0
 
     # A code already taken is refused by the service, the form kept.
