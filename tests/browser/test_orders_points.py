@@ -1,6 +1,6 @@
 """A work order earns a volunteer points, in a real browser, as one story (issue 5's "done").
 
-The community's rule gives 20 points for an order rated 4 stars or more; the grid's store holds
+The grid's rule gives 20 points for an order rated 4 stars or more; the grid's store holds
 a reward. A resident asks for help on the portal; the grid worker accepts it and dispatches it
 to a volunteer the community approved; the volunteer signs in at the workbench, takes it,
 starts, and finishes with a note and a photo; the resident rates it 5 stars. Nothing posts on
@@ -52,7 +52,7 @@ def test_rated_order_earns_reviewed_points_spent_in_the_store(
     w = live_world
     base = live_server.url
     rule = vsvc.rule_create(
-        actor=w.head, area=w.community, kind=RuleKind.ORDER_RATED, points=20, min_stars=4
+        actor=w.head, area=w.a.grid, kind=RuleKind.ORDER_RATED, points=20, min_stars=4
     )
     soap = reward(w.a.grid, name="洗衣液", price=15, stock=2)
     # The grid worker registers a walk-in volunteer; the community head approves on the page.
