@@ -56,6 +56,8 @@ class Perm(StrEnum):
     VIEW_EMERGENCY = "emergency.view"
     ACT_EMERGENCY = "emergency.act"
     MANAGE_EMERGENCY = "emergency.manage"
+    # Work-order categories (linli.orders): one set for the deployment.
+    MANAGE_ORDER_CATEGORIES = "orders.categories"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -159,3 +161,8 @@ for _vol_role, _vol_perms in _VOLUNTEER_PERMS.items():
     ROLE_PERMS[_vol_role] = ROLE_PERMS[_vol_role] | _vol_perms
 
 STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]
+
+# Work-order categories (linli.orders): one set for the deployment, kept by the subdistrict and
+# the district (their time limits bind every grid).
+for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
+    ROLE_PERMS[_cat_role] = ROLE_PERMS[_cat_role] | {Perm.MANAGE_ORDER_CATEGORIES}

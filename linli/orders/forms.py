@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
 from linli.orders.images import CleanImage, image_clean
-from linli.orders.models import Channel, OrderCategory
+from linli.orders.models import Channel, Level, OrderCategory
 from linli.workbench.forms import StyledForm
 
 
@@ -129,3 +130,41 @@ class ActionForm(PhotoMixin, StyledForm):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
+
+
+class CategoryForm(StyledForm):
+    """A work-order category; the code is set once, when it is created."""
+
+    # A plain field: the service's message on a bad code says what is allowed.
+    code = forms.CharField(
+        label=_("Category code"),
+        max_length=32,
+        required=False,
+        help_text=_("Lower-case letters, digits, - and _; it cannot be changed later."),
+    )
+    name = forms.CharField(label=_("Category name"), max_length=32)
+    name_en = forms.CharField(label=_("English name"), max_length=64, required=False)
+    default_level = forms.ChoiceField(label=_("Starts at level"), choices=Level.choices)
+    grid_hours = forms.IntegerField(
+        label=_("Time limit at the grid (hours)"), min_value=1, max_value=24 * 365
+    )
+    community_hours = forms.IntegerField(
+        label=_("Time limit at the community (hours)"), min_value=1, max_value=24 * 365
+    )
+    subdistrict_hours = forms.IntegerField(
+        label=_("Time limit at the subdistrict (hours)"), min_value=1, max_value=24 * 365
+    )
+    department_hours = forms.IntegerField(
+        label=_("Time limit at a department (hours)"), min_value=1, max_value=24 * 365
+    )
+    sort_key = forms.IntegerField(label=_("Position in lists"), min_value=0, max_value=999)
+    is_active = forms.BooleanField(label=_("In use"), required=False)
+
+    def clean_code(self) -> str:
+        # Checked here too, so a bad code shows beside the other fields' errors at once.
+        code = str(self.cleaned_data.get("code") or "").strip().lower()
+        if code and not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
+            raise forms.ValidationError(
+                _("Use 1 to 32 lower-case letters, digits, - and _ for the code.")
+            )
+        return code

@@ -10,6 +10,7 @@ on a frozen clock; it defaults to the current time.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -278,6 +279,129 @@ def department_save(
         },
     )
     return dept
+
+
+# --- categories -----------------------------------------------------------------------------
+
+#: The fields of a category a manager may set; the code is set once, at creation.
+CATEGORY_FIELDS = (
+    "name",
+    "name_en",
+    "default_level",
+    "grid_hours",
+    "community_hours",
+    "subdistrict_hours",
+    "department_hours",
+    "is_active",
+    "sort_key",
+)
+CATEGORY_MAX_HOURS = 24 * 365
+
+
+def _require_manage_categories(actor: Any) -> None:
+    # One set for the deployment (like tags): any grant of the right allows editing it.
+    if actor is not None and scope_for(actor, Perm.MANAGE_ORDER_CATEGORIES).is_empty:
+        raise PermissionDenied(_("You may not manage work-order categories."))
+
+
+def _category_apply(category: OrderCategory, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Set the given fields on *category* (not saved); return the errors per field."""
+    errors: dict[str, list[str]] = {}
+    unknown = set(data) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown category fields: {sorted(unknown)}")
+    for field, value in data.items():
+        if field in ("name", "name_en"):
+            value = (value or "").strip()
+        setattr(category, field, value)
+    if not category.name:
+        errors["name"] = [_("Enter the category's name.")]
+    if category.default_level not in Level.values:
+        errors["default_level"] = [_("Choose the level where orders of this kind start.")]
+    for level in LEVEL_ORDER:
+        hours = getattr(category, f"{level}_hours")
+        if not isinstance(hours, int) or not 1 <= hours <= CATEGORY_MAX_HOURS:
+            errors[f"{level}_hours"] = [
+                _("Enter a time limit between 1 and %(max)s hours.") % {"max": CATEGORY_MAX_HOURS}
+            ]
+    return errors
+
+
+@transaction.atomic
+def category_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    name_en: str = "",
+    default_level: str = Level.GRID,
+    grid_hours: int = 24,
+    community_hours: int = 48,
+    subdistrict_hours: int = 72,
+    department_hours: int = 120,
+    is_active: bool = True,
+    sort_key: int = 0,
+) -> OrderCategory:
+    """Create a work-order category: its code (fixed once made: orders, Open311 clients and
+    departments refer to it), names, default level and time limit per level (audited)."""
+    _require_manage_categories(actor)
+    data: dict[str, Any] = {
+        "name": name,
+        "name_en": name_en,
+        "default_level": default_level,
+        "grid_hours": grid_hours,
+        "community_hours": community_hours,
+        "subdistrict_hours": subdistrict_hours,
+        "department_hours": department_hours,
+        "is_active": is_active,
+        "sort_key": sort_key,
+    }
+    code = (code or "").strip().lower()
+    category = OrderCategory(code=code)
+    errors = _category_apply(category, data)
+    if not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
+        errors["code"] = [_("Use 1 to 32 lower-case letters, digits, - and _ for the code.")]
+    elif OrderCategory.objects.filter(code=code).exists():
+        errors["code"] = [_("A work-order category with this code already exists.")]
+    if errors:
+        raise ValidationError(errors)
+    category.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=category,
+        object_label=category.name,
+        changes={"code": code} | {f: getattr(category, f) for f in CATEGORY_FIELDS},
+    )
+    return category
+
+
+@transaction.atomic
+def category_update(*, actor: Any, category: OrderCategory, data: dict[str, Any]) -> OrderCategory:
+    """Change a category's fields named in *data* (any of ``CATEGORY_FIELDS``: names, default
+    level, time limits, order, active flag), audited with before → after. New limits apply to
+    the next step of an order; an inactive category keeps its orders but takes no new ones."""
+    _require_manage_categories(actor)
+    category = OrderCategory.objects.select_for_update().get(pk=category.pk)
+    before = {f: getattr(category, f) for f in CATEGORY_FIELDS}
+    errors = _category_apply(category, data)
+    if errors:
+        raise ValidationError(errors)
+    changes = {
+        f: [before[f], getattr(category, f)]
+        for f in CATEGORY_FIELDS
+        if before[f] != getattr(category, f)
+    }
+    if changes:
+        category.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            obj=category,
+            object_label=category.name,
+            changes=changes,
+        )
+    return category
 
 
 # --- submitting ---------------------------------------------------------------------------

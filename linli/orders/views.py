@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,12 +22,12 @@ from linli.areas.models import Area, AreaKind
 from linli.core.scoping import scope_for
 from linli.orders import selectors as sel
 from linli.orders import services as svc
-from linli.orders.forms import ActionForm, WorkerOrderForm
-from linli.orders.models import Source, WorkOrder
+from linli.orders.forms import ActionForm, CategoryForm, WorkerOrderForm
+from linli.orders.models import OrderCategory, Source, WorkOrder
 from linli.orders.workflow import ACTION_LABELS
 from linli.register.models import Person
 from linli.workbench.forms import add_service_errors
-from linli.workbench.views.common import paginate, pk_or_404, staff_required
+from linli.workbench.views.common import paginate, perm_required, pk_or_404, staff_required
 
 BOARD_LABELS = {
     "mine": gettext_lazy("My orders"),
@@ -64,6 +64,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "now": now,
             "can_file": not scope_for(user, Perm.HANDLE_ORDERS).is_empty,
             "can_stats": not scope_for(user, Perm.VIEW_ORDERS).is_empty,
+            "can_categories": not scope_for(user, Perm.MANAGE_ORDER_CATEGORIES).is_empty,
         },
     )
 
@@ -281,3 +282,52 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = f'inline; filename="{att.order.number}-{att.pk}.jpg"'
     return response
+
+
+# --- categories (one set for the deployment, like tags) ------------------------------------
+
+
+@perm_required(Perm.MANAGE_ORDER_CATEGORIES)
+def category_list(request: HttpRequest) -> HttpResponse:
+    """Every work-order category, in use or not, with its level and time limits."""
+    return render(
+        request, "orders/workbench/categories.html", {"categories": OrderCategory.objects.all()}
+    )
+
+
+def _category_form_page(request: HttpRequest, category: OrderCategory | None) -> HttpResponse:
+    user: Any = request.user
+    # A new category starts from the model's defaults (24/48/72/120 hours, in use).
+    shown = category if category is not None else OrderCategory()
+    initial = {f: getattr(shown, f) for f in svc.CATEGORY_FIELDS}
+    form = CategoryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in svc.CATEGORY_FIELDS}
+        try:
+            if category is None:
+                saved = svc.category_create(actor=user, code=form.cleaned_data["code"], **data)
+            else:
+                saved = svc.category_update(actor=user, category=category, data=data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Category “%(name)s” is saved.") % {"name": saved.name})
+            return redirect("orders:category_list")
+    return render(
+        request,
+        "orders/workbench/category_form.html",
+        {"form": form, "category": category},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@perm_required(Perm.MANAGE_ORDER_CATEGORIES)
+def category_create(request: HttpRequest) -> HttpResponse:
+    """A new category; a refused form comes back with what was typed."""
+    return _category_form_page(request, None)
+
+
+@perm_required(Perm.MANAGE_ORDER_CATEGORIES)
+def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a category (its code stays)."""
+    return _category_form_page(request, get_object_or_404(OrderCategory, pk=pk))

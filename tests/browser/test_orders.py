@@ -286,3 +286,43 @@ def test_worker_files_a_pasted_wechat_message_and_reads_the_statistics(
     assert w.a.grid.name in grid_table.inner_text()
     page.screenshot(path=str(artifacts / "orders-stats.png"), full_page=True)
     page.close()
+
+
+def test_district_admin_adds_and_edits_a_category(
+    live_server: Any, live_world: World, browser: Any, artifacts: Path
+) -> None:
+    from linli.orders.models import OrderCategory
+
+    w = live_world
+    base = live_server.url
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    _sign_in_workbench(page, base, w.admin.username)
+    page.goto(f"{base}/w/orders/")
+    page.get_by_role("link", name="类别", exact=True).click()
+    page.wait_for_url(re.compile(r"/w/orders/categories/$"))
+    assert page.locator("tr.order-category[data-code=repair]").count() == 1
+    page.get_by_role("link", name=re.compile("新增工单类别")).click()
+    page.fill("input[name=code]", "宠物")  # refused: the code must be Latin
+    page.fill("input[name=name]", "宠物扰民")
+    page.fill("input[name=grid_hours]", "12")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("代码请使用 1 到 32 个小写字母、数字、- 或 _。").wait_for()
+    assert page.input_value("input[name=name]") == "宠物扰民"
+    assert page.input_value("input[name=grid_hours]") == "12"
+    page.screenshot(path=str(artifacts / "orders-category-error.png"), full_page=True)
+    page.fill("input[name=code]", "pets")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("类别“宠物扰民”已保存。").wait_for()
+    row = page.locator("tr.order-category[data-code=pets]")
+    assert "12 小时" in row.inner_text() and "启用" in row.inner_text()
+    row.get_by_role("link", name="修改").click()
+    page.uncheck("input[name=is_active]")
+    page.fill("input[name=community_hours]", "24")
+    page.screenshot(path=str(artifacts / "orders-category-edit.png"), full_page=True)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("类别“宠物扰民”已保存。").wait_for()
+    assert "停用" in page.locator("tr.order-category[data-code=pets]").inner_text()
+    page.screenshot(path=str(artifacts / "orders-categories.png"), full_page=True)
+    cat = OrderCategory.objects.get(code="pets")
+    assert (cat.grid_hours, cat.community_hours, cat.is_active) == (12, 24, False)
+    page.close()

@@ -57,3 +57,23 @@ def test_a_low_rating_or_staff_work_opens_no_claim_and_the_rating_stands(world: 
     svc.order_rate(actor=resident_user(world), order=staff_order, stars=5, now=T0 + 6 * H)
     staff_order.refresh_from_db()
     assert (staff_order.status, PointsClaim.objects.count()) == ("rated", 0)
+
+
+def test_the_claims_page_names_the_order_and_links_to_it(world: World) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    rules(world.a.grid)
+    v = approved_volunteer(world, world.a.member)
+    assert v.user is not None
+    order = _done_by(world, v.user)
+    svc.order_rate(actor=resident_user(world), order=order, stars=5, now=T0 + 6 * H)
+    claim = PointsClaim.objects.get()
+    c = Client()
+    c.force_login(world.a.worker)
+    body = c.get(reverse("volunteers:claim_list")).content.decode()
+    link = reverse("orders:order_detail", args=[order.pk])
+    assert f'<a class="claim-order" href="{link}">工单 {order.number}</a>' in body
+    assert f'data-claim="{claim.pk}"' in body
+    # The order's page the link leads to is one the reviewer may open.
+    assert c.get(link).status_code == 200

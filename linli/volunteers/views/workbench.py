@@ -31,7 +31,7 @@ from linli.volunteers.forms import (
     RuleForm,
     add_service_errors,
 )
-from linli.volunteers.models import PointsClaim, PointsEntry, VolunteerStatus
+from linli.volunteers.models import PointsClaim, PointsEntry, SourceType, VolunteerStatus
 from linli.workbench.views.common import paginate, perm_required, pk_or_404
 
 
@@ -304,7 +304,23 @@ def signup_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     page = paginate(request, sel.claims_pending(user))
+    _link_orders(user, list(page.object_list))
     return render(request, "volunteers/claims.html", {"page": page})
+
+
+def _link_orders(user: Any, claims: list[PointsClaim]) -> None:
+    """Give each claim for a work order the order's page (``order_url``) when the reviewer may
+    see the order: its trace (note, photos, the rating) is the evidence the claim points to."""
+    ids = [c.source_id for c in claims if c.source_type == SourceType.ORDER]
+    if not ids:
+        return
+    # Imported here: linli.orders builds on this app (it opens the claims), not the reverse.
+    from linli.orders.selectors import orders_visible
+
+    visible = set(orders_visible(user).filter(pk__in=ids).values_list("pk", flat=True))
+    for c in claims:
+        if c.source_type == SourceType.ORDER and c.source_id in visible:
+            c.order_url = reverse("orders:order_detail", args=[c.source_id])  # type: ignore[attr-defined]
 
 
 @perm_required(Perm.VIEW_VOLUNTEERS)
