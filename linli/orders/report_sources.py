@@ -147,7 +147,7 @@ ORDER = RowSet(
         f.key: f
         for f in [
             Filter("status", _("Order status"), "multi", lambda v: Q(status__in=v), Status.choices),
-            Filter("done", _("Done"), "choice", _yes_no(Q(done_at__isnull=False)), _YES_NO),
+            Filter("done", _("Done already"), "choice", _yes_no(Q(done_at__isnull=False)), _YES_NO),
             Filter(
                 "open", _("Still open"), "choice", _yes_no(Q(status__in=list(OPEN_STATES))), _YES_NO
             ),

@@ -37,7 +37,7 @@ from linli.volunteers.models import (
 )
 
 
-def _attended() -> QuerySet[Signup]:
+def _attended() -> QuerySet[Signup, Any]:
     return Signup.objects.filter(volunteer=OuterRef("pk"), status=SignupStatus.ATTENDED).values(
         "volunteer"
     )
