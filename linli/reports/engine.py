@@ -470,7 +470,9 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
             m.label,
             m.group,
             m.width or max(8, len(m.label) * 2),
-            "int" if m.agg == "count" else "decimal",
+            "int"
+            if m.agg == "count" or (m.agg == "sum" and rs.measures[m.measure].kind == "int")
+            else "decimal",
         )
         for m in spec.measures
     ]

@@ -95,6 +95,7 @@ class Measure:
     path: str = ""
     fields: tuple[str, ...] = ()
     value: Callable[[tuple[Any, ...]], float | None] | None = None
+    kind: str = "decimal"  # how a sum is shown: "int" for counts of things, else "decimal"
 
     @property
     def summable(self) -> bool:

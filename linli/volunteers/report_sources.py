@@ -84,9 +84,14 @@ VOLUNTEER = RowSet(
     measures={
         m.key: m
         for m in [
-            Measure("activities_attended", _("Activities attended"), "activities_attended"),
+            Measure(
+                "activities_attended",
+                _("Activities attended"),
+                "activities_attended",
+                kind="int",
+            ),
             Measure("hours_served", _("Hours served"), "hours_served"),
-            Measure("points_earned", _("Points earned"), "points_earned"),
+            Measure("points_earned", _("Points earned"), "points_earned", kind="int"),
         ]
     },
     columns={
