@@ -203,7 +203,7 @@ def test_arrivals_and_quarantine_values_are_exact(
         Path(_render(w.head, "arrivals-register", w.community, "xlsx").file_path), tmp_path
     )
     rows = _rows(arrivals)
-    head = [i for i, r in enumerate(rows) if "姓名" in r][0]
+    head = next(i for i, r in enumerate(rows) if "姓名" in r)
     assert rows[head - 1][:2] == ["序号", "人员信息"]  # the two-row header, merged cells
     a, b = _data(arrivals)
     arr_a, arr_b = records.arrival_a, records.arrival_b
@@ -318,12 +318,8 @@ def test_volunteer_hours_are_exact(rworld: World, records: Records, tmp_path: Pa
         )
     )
     va, vb = w.a.householder, w.b.householder
-    assert [r[1] for r in ledger] == [vsvc_name(va), vsvc_name(vb)]
+    assert [r[1] for r in ledger] == [va.name, vb.name] == ["张建国", "李建国"]
     assert [r[5:8] for r in ledger] == [["2", "5.00", "20"], ["1", "1.00", "0"]]
-
-
-def vsvc_name(person: Any) -> str:
-    return str(person.name)
 
 
 def test_grid_worker_render_holds_nothing_of_grid_b(

@@ -15,7 +15,6 @@ from django.utils import timezone
 from linli.audit.models import AuditEntry
 from linli.reports import selectors, services
 from linli.reports.library import LIBRARY
-from linli.reports.registry import shipped_templates
 from linli.reports.models import (
     DataRequest,
     DataRequestDelivery,
@@ -26,6 +25,7 @@ from linli.reports.models import (
     ReportTemplate,
     ReportTemplateVersion,
 )
+from linli.reports.registry import shipped_templates
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db
