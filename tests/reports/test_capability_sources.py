@@ -351,3 +351,19 @@ def test_grid_worker_render_holds_nothing_of_grid_b(
     assert stats == {"网格A": ["3", "2", "1", "1", "0", "2", "4", "6"]}
     vstats = {r[1]: r[2:] for r in _data(own[("csv", "volunteer-hours-by-grid")])}
     assert vstats == {"网格A": ["1", "0", "1", "2", "5", "20"]}
+
+
+def test_derived_measures_average_but_do_not_sum(rworld: World) -> None:
+    from django.core.exceptions import ValidationError
+
+    from linli.reports.spec import spec_validate
+
+    spec = {
+        **registry.shipped_templates()["work-order-statistics"],
+        "measures": [{"key": "h", "label": "时长", "agg": "sum", "measure": "hours_to_done"}],
+    }
+    with pytest.raises(ValidationError) as exc:
+        spec_validate(spec)
+    assert exc.value.message_dict == {"measures": ["hours_to_done 不能求和。"]}
+    spec["measures"] = [{"key": "h", "label": "时长", "agg": "avg", "measure": "hours_to_done"}]
+    assert spec_validate(spec).measures[0].agg == "avg"
