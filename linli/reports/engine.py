@@ -371,9 +371,11 @@ def _py_values(
     return out
 
 
-def _py_figure(agg: str, values: list[float]) -> Any:
+def _py_figure(agg: str, values: list[float]) -> float | None:
+    """The average or median of the values; None when there are none (a blank cell, and no
+    value in the API / DHIS2 export)."""
     if not values:
-        return ""
+        return None
     if agg == "avg":
         return round(statistics.fmean(values), 2)
     return round(statistics.median(values), 2)
@@ -386,6 +388,10 @@ def _with_py(
         if m.agg in PY_AGGS:
             values[m.key] = _py_figure(m.agg, (lists or {}).get(m.key, []))
     return values
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else v
 
 
 def _number(v: Any) -> Any:
@@ -479,9 +485,9 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
 
     def rows_iter() -> Iterator[tuple[str, list[Any]]]:
         for i, g in enumerate(groups, start=1):
-            yield DATA, [i, g["label"], *(g["values"][m.key] for m in spec.measures)]
+            yield DATA, [i, g["label"], *(_cell(g["values"][m.key]) for m in spec.measures)]
         if spec.total_row:
-            yield TOTAL, [_("Total"), "", *(totals.get(m.key, 0) for m in spec.measures)]
+            yield TOTAL, [_("Total"), "", *(_cell(totals.get(m.key, 0)) for m in spec.measures)]
 
     return Table(
         title=title,
