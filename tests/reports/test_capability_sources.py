@@ -151,8 +151,9 @@ def test_library_holds_the_capability_templates_and_loads_idempotently(rworld: W
     assert all(t.versions.count() == 1 for t in ReportTemplate.objects.all())
 
 
-def test_workbench_library_lists_them(rworld: World, client: Any) -> None:
-    client.force_login(rworld.head)
+def test_workbench_library_lists_them(rworld: World, records: Records, client: Any) -> None:
+    w = rworld
+    client.force_login(w.head)
     page = client.get("/w/reports/").content.decode()
     for title in (
         "来返人员登记表",
@@ -163,6 +164,18 @@ def test_workbench_library_lists_them(rworld: World, client: Any) -> None:
         "志愿服务时长登记表",
     ):
         assert title in page, title
+    for code in NEW:
+        t = ReportTemplate.objects.get(code=code)
+        detail = client.get(f"/w/reports/templates/{t.pk}/")
+        assert detail.status_code == 200, code
+        preview = client.get(f"/w/reports/templates/{t.pk}/preview/", {"area": w.community.pk})
+        assert preview.status_code == 200, code
+        assert "Traceback" not in preview.content.decode()
+    preview = client.get(
+        f"/w/reports/templates/{ReportTemplate.objects.get(code='arrivals-register').pk}/preview/",
+        {"area": w.community.pk},
+    ).content.decode()
+    assert "王来返" in preview and "甲市乙区" in preview
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "pdf"])
