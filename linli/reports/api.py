@@ -40,7 +40,9 @@ class ColumnOut(Schema):
 class RowOut(Schema):
     key: str = Field(description="Child area code, tag code, month or field value.")
     label: str
-    values: dict[str, float]
+    values: dict[str, float | None] = Field(
+        description="Figures by key; null for an average or median with no rows to take it of."
+    )
 
 
 class TableOut(Schema):
@@ -51,7 +53,7 @@ class TableOut(Schema):
     dimension: str
     columns: list[ColumnOut]
     rows: list[RowOut]
-    total: dict[str, float]
+    total: dict[str, float | None]
 
 
 class TablePage(Schema):
@@ -161,6 +163,8 @@ def statistics_dhis2(
         by_area = t["dimension"] == "child_area"
         for row in t["rows"]:
             for key, value in row["values"].items():
+                if value is None:  # DHIS2 takes no value rather than an empty one
+                    continue
                 values.append(
                     {
                         "dataSet": t["template"],
@@ -173,6 +177,8 @@ def statistics_dhis2(
                 )
         if by_area:
             for key, value in t["total"].items():
+                if value is None:
+                    continue
                 values.append(
                     {
                         "dataSet": t["template"],

@@ -10,6 +10,7 @@ caller passes ``reveal_reason``; elsewhere the masked column is shown.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -332,6 +333,8 @@ def _summary(width: int, text: str) -> list[Any]:
 def _aggregates(spec: TemplateSpec, rs: registry.RowSet) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for m in spec.measures:
+        if m.agg in PY_AGGS:
+            continue  # computed from the rows' values (see _py_values)
         where = filters_q(rs, m.where)
         if m.agg == "sum":
             out[m.key] = Sum(rs.measures[m.measure].path, filter=where or None)
@@ -339,6 +342,56 @@ def _aggregates(spec: TemplateSpec, rs: registry.RowSet) -> dict[str, Any]:
             # Only a tag dimension joins rows to several tags; elsewhere a row counts once.
             out[m.key] = Count("id", filter=where or None, distinct=spec.dimension == "tag")
     return out
+
+
+PY_AGGS = ("avg", "median")
+
+
+def _py_values(
+    qs: QuerySet[Any], spec: TemplateSpec, rs: registry.RowSet, key_path: str | None
+) -> dict[Any, dict[str, list[float]]]:
+    """Averages and medians: each row's value, listed per group key (``key_path``; None puts
+    every row under one key, ``None``). One query per such measure."""
+    out: dict[Any, dict[str, list[float]]] = {}
+    for m in spec.measures:
+        if m.agg not in PY_AGGS:
+            continue
+        meas = rs.measures[m.measure]
+        where = filters_q(rs, m.where)
+        sub = qs.filter(where) if where else qs
+        paths = meas.read_fields()
+        if key_path is None:
+            rows: Any = ((None, *v) for v in sub.values_list(*paths).iterator(chunk_size=5000))
+        else:
+            rows = sub.values_list(key_path, *paths).iterator(chunk_size=5000)
+        for key, *vals in rows:
+            v = meas.of(tuple(vals))
+            if v is not None:
+                out.setdefault(key, {}).setdefault(m.key, []).append(v)
+    return out
+
+
+def _py_figure(agg: str, values: list[float]) -> float | None:
+    """The average or median of the values; None when there are none (a blank cell, and no
+    value in the API / DHIS2 export)."""
+    if not values:
+        return None
+    if agg == "avg":
+        return round(statistics.fmean(values), 2)
+    return round(statistics.median(values), 2)
+
+
+def _with_py(
+    values: dict[str, Any], spec: TemplateSpec, lists: dict[str, list[float]] | None
+) -> dict[str, Any]:
+    for m in spec.measures:
+        if m.agg in PY_AGGS:
+            values[m.key] = _py_figure(m.agg, (lists or {}).get(m.key, []))
+    return values
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else v
 
 
 def _number(v: Any) -> Any:
@@ -361,10 +414,15 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
     elif spec.dimension == "tag":
         rows = qs.values(rs.tag_path).annotate(**aggs).order_by()
         found = {r[rs.tag_path]: r for r in rows if r[rs.tag_path]}
+        py = _py_values(qs.distinct(), spec, rs, rs.tag_path)
         for tag in Tag.objects.filter(code__in=found).order_by("sort_key", "code"):
             r = found[tag.code]
             groups.append(
-                {"key": tag.code, "label": tag.name, "values": {k: _number(r[k]) for k in aggs}}
+                {
+                    "key": tag.code,
+                    "label": tag.name,
+                    "values": _with_py({k: _number(r[k]) for k in aggs}, spec, py.get(tag.code)),
+                }
             )
         default_label = _("Group")
     elif spec.dimension == "month":
@@ -375,24 +433,30 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
             .annotate(**aggs)
             .order_by("_month")
         )
+        py = _py_values(qs.annotate(_month=TruncMonth(col.fields[0])), spec, rs, "_month")
         for r in rows:
             month = r["_month"]
             label = f"{month:%Y-%m}" if month else "—"
             groups.append(
-                {"key": label, "label": label, "values": {k: _number(r[k]) for k in aggs}}
+                {
+                    "key": label,
+                    "label": label,
+                    "values": _with_py({k: _number(r[k]) for k in aggs}, spec, py.get(month)),
+                }
             )
         default_label = _("Month")
     else:
         col = rs.columns[spec.dimension_field]
         path = col.fields[0]
         rows = qs.values(path).annotate(**aggs).order_by(path)
+        py = _py_values(qs, spec, rs, path)
         for r in rows:
             label = str(col.cell({path: r[path]}, {}) or "—")
             groups.append(
                 {
                     "key": str(r[path] or ""),
                     "label": label,
-                    "values": {k: _number(r[k]) for k in aggs},
+                    "values": _with_py({k: _number(r[k]) for k in aggs}, spec, py.get(r[path])),
                 }
             )
         default_label = str(col.label)
@@ -401,6 +465,7 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
         qs = qs.filter(pk__in=qs.filter(**{f"{rs.tag_path}__isnull": False}).values("pk"))
     if totals is None:
         totals = {k: _number(v) for k, v in qs.aggregate(**aggs).items()} if aggs else {}
+        totals = _with_py(totals, spec, _py_values(qs, spec, rs, None).get(None))
     title, lines, info, unit, footer = _header(spec, area, period)
     headers = [
         HeaderCell(_("No."), "", 6, "int"),
@@ -411,16 +476,18 @@ def _statistics(spec: TemplateSpec, *, user: Any, area: Area, period: str) -> Ta
             m.label,
             m.group,
             m.width or max(8, len(m.label) * 2),
-            "decimal" if m.agg == "sum" else "int",
+            "int"
+            if m.agg == "count" or (m.agg == "sum" and rs.measures[m.measure].kind == "int")
+            else "decimal",
         )
         for m in spec.measures
     ]
 
     def rows_iter() -> Iterator[tuple[str, list[Any]]]:
         for i, g in enumerate(groups, start=1):
-            yield DATA, [i, g["label"], *(g["values"][m.key] for m in spec.measures)]
+            yield DATA, [i, g["label"], *(_cell(g["values"][m.key]) for m in spec.measures)]
         if spec.total_row:
-            yield TOTAL, [_("Total"), "", *(totals.get(m.key, 0) for m in spec.measures)]
+            yield TOTAL, [_("Total"), "", *(_cell(totals.get(m.key, 0)) for m in spec.measures)]
 
     return Table(
         title=title,
@@ -457,17 +524,31 @@ def _by_child_area(
     if not children:
         children = [area]
     per_grid = {r[rs.grid_path]: r for r in qs.values(rs.grid_path).annotate(**aggs).order_by()}
+    py = _py_values(qs, spec, rs, rs.grid_path)
     out = []
     for child in children:
         grid_ids = set(
             Area.objects.filter(path__startswith=child.path).values_list("id", flat=True)
         )
         values: dict[str, Any] = {}
+        lists: dict[str, list[float]] = {}
         for m in spec.measures:
-            values[m.key] = sum((_number(per_grid[g][m.key]) for g in grid_ids if g in per_grid), 0)
-        out.append({"key": child.code, "label": child.name, "values": values})
-    totals = {m.key: sum((_number(r[m.key]) for r in per_grid.values()), 0) for m in spec.measures}
-    return out, totals
+            if m.agg in PY_AGGS:
+                lists[m.key] = [v for g in grid_ids for v in py.get(g, {}).get(m.key, [])]
+            else:
+                values[m.key] = sum(
+                    (_number(per_grid[g][m.key]) for g in grid_ids if g in per_grid), 0
+                )
+        out.append(
+            {"key": child.code, "label": child.name, "values": _with_py(values, spec, lists)}
+        )
+    totals = {
+        m.key: sum((_number(r[m.key]) for r in per_grid.values()), 0)
+        for m in spec.measures
+        if m.agg not in PY_AGGS
+    }
+    every = {m.key: [v for g in py.values() for v in g.get(m.key, [])] for m in spec.measures}
+    return out, _with_py(totals, spec, every)
 
 
 def today() -> dt.date:

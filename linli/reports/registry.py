@@ -80,11 +80,34 @@ class Filter:
 
 @dataclass(frozen=True)
 class Measure:
-    """A number a statistics table can sum per group (besides counting rows)."""
+    """A number a statistics table can sum, average or take the median of per group (besides
+    counting rows).
+
+    ``path`` is the ORM path summed in SQL. A measure derived from several fields (e.g. hours
+    from submission to done) names them in ``fields`` and computes the value in ``value``
+    (None: the row has no value); such a measure can be averaged or its median taken, not
+    summed. Averages and medians are computed from the rows' values, never from per-group
+    averages, so they stay exact when grids fold into their parents.
+    """
 
     key: str
     label: Any
-    path: str
+    path: str = ""
+    fields: tuple[str, ...] = ()
+    value: Callable[[tuple[Any, ...]], float | None] | None = None
+    kind: str = "decimal"  # how a sum is shown: "int" for counts of things, else "decimal"
+
+    @property
+    def summable(self) -> bool:
+        return bool(self.path)
+
+    def read_fields(self) -> tuple[str, ...]:
+        return self.fields or (self.path,)
+
+    def of(self, values: tuple[Any, ...]) -> float | None:
+        if self.value is not None:
+            return self.value(values)
+        return None if values[0] is None else float(values[0])
 
 
 @dataclass(frozen=True)
@@ -147,3 +170,27 @@ def register_template(code: str, spec: dict[str, Any]) -> None:
 
 def shipped_templates() -> dict[str, dict[str, Any]]:
     return dict(_SHIPPED)
+
+
+# --- helpers for capabilities' report_sources ----------------------------------------------
+
+
+def under_area(qs: QuerySet[Any], area: Any, lookup: str = "grid_id") -> QuerySet[Any]:
+    """Rows whose area (``lookup``, an id path) is *area* or below it."""
+    from linli.areas.models import Area
+
+    return qs.filter(
+        **{f"{lookup}__in": Area.objects.filter(path__startswith=area.path).values("id")}
+    )
+
+
+def choice_label(choices: Any, value: Any, aux: Aux) -> str:
+    """The display label of a TextChoices value, the label map built once per render (in the
+    active language) and kept in the render's aux maps."""
+    if not value:
+        return ""
+    cache = aux.setdefault("_labels", {})
+    labels = cache.get(choices)
+    if labels is None:
+        labels = cache[choices] = {k: str(v) for k, v in choices.choices}
+    return str(labels.get(value, value))

@@ -61,7 +61,7 @@ class SortSpec(_Strict):
 class MeasureSpec(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     label: str = Field(min_length=1, max_length=60)
-    agg: Literal["count", "sum"] = "count"
+    agg: Literal["count", "sum", "avg", "median"] = "count"
     measure: str = ""
     where: dict[str, Any] = Field(default_factory=dict)
     group: str = Field("", max_length=60)
@@ -187,8 +187,10 @@ def spec_validate(data: Any) -> TemplateSpec:
         if len(set(keys)) != len(keys):
             _problem(errors, "measures", _("Each figure needs its own key."))
         for m in spec.measures:
-            if m.agg == "sum" and m.measure not in rs.measures:
+            if m.agg != "count" and m.measure not in rs.measures:
                 _problem(errors, "measures", _("Unknown figure %(name)s.") % {"name": m.measure})
+            elif m.agg == "sum" and not rs.measures[m.measure].summable:
+                _problem(errors, "measures", _("%(name)s cannot be summed.") % {"name": m.measure})
             _check_filters(m.where, rs, errors, "measures")
     if errors:
         raise ValidationError(errors)

@@ -399,10 +399,10 @@ def test_an_import_that_waited_for_the_same_file_commits_nothing(
     assert _everything() == before
 
 
-# serialized_rollback: a transactional test ends by emptying every table, so the next one in
-# this worker would miss the rows seeded by data migrations (categories, default tags).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_concurrent_imports_of_one_file_commit_once(tmp_path: Path) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_imports_of_one_file_commit_once(
+    tmp_path: Path, migration_seeds: None
+) -> None:
     """Real concurrency needs a server database: on PostgreSQL two threads import the same
     file at once; the community's row lock lets one commit and shows the other the commit."""
     import threading

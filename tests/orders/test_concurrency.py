@@ -15,10 +15,8 @@ from tests.factories import make_world
 from tests.orders.factories import order_in, volunteer
 
 
-# serialized_rollback: a transactional test ends by emptying every table, so the next one in
-# this worker would miss the rows seeded by data migrations (categories, default tags).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_simultaneous_takes_leave_one_owner() -> None:
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_takes_leave_one_owner(migration_seeds: None) -> None:
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
         ("file:memorydb", ":memory:")
     ):

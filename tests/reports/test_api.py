@@ -41,7 +41,17 @@ def test_head_gets_all_tables_by_grid(rworld: World) -> None:
     w = rworld
     r = _client(w.head).get(f"/api/v1/reports/statistics/{w.community.pk}")
     items = {t["template"]: t for t in r.json()["items"]}
-    assert sorted(items) == ["dwelling-occupancy", "grid-population", "key-groups-by-tag"]
+    assert sorted(items) == [
+        "dwelling-occupancy",
+        "grid-population",
+        "key-groups-by-tag",
+        "volunteer-hours-by-grid",
+        "work-order-by-category",
+        "work-order-statistics",
+    ]
+    # No orders yet: an average with no rows is null, not 0.
+    orders = items["work-order-statistics"]
+    assert orders["total"]["submitted"] == 0 and orders["total"]["avg_rating"] is None
     pop = items["grid-population"]
     assert [(x["label"], x["values"]["total"]) for x in pop["rows"]] == [("网格A", 3), ("网格B", 3)]
     dwell = items["dwelling-occupancy"]

@@ -25,6 +25,7 @@ from linli.reports.models import (
     ReportTemplate,
     ReportTemplateVersion,
 )
+from linli.reports.registry import shipped_templates
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +45,14 @@ SPEC = {
 
 
 def test_library_load_is_idempotent_and_versions_changes(rworld: World, monkeypatch: Any) -> None:
-    assert services.library_load() == (0, 0, len(LIBRARY))
+    every = len(LIBRARY) + len(shipped_templates())
+    assert services.library_load() == (0, 0, every)
     changed = {**LIBRARY, "key-persons": {**LIBRARY["key-persons"], "group_by": ""}}
     monkeypatch.setattr("linli.reports.library.LIBRARY", changed)
-    assert services.library_load() == (0, 1, len(LIBRARY) - 1)
+    assert services.library_load() == (0, 1, every - 1)
     t = ReportTemplate.objects.get(code="key-persons")
     assert t.current().number == 2 and t.current().spec["group_by"] == ""
-    assert services.library_load() == (0, 0, len(LIBRARY))
+    assert services.library_load() == (0, 0, every)
 
 
 def test_a_capability_ships_its_own_templates(rworld: World, monkeypatch: Any) -> None:
@@ -249,7 +251,8 @@ def test_cli_lists_and_renders(rworld: World, tmp_path: Path, capsys: Any) -> No
         "csv",
     )
     files = sorted(p.name for p in out.iterdir())
-    assert len(files) == len(LIBRARY) and all(f.startswith("测试社区-") for f in files)
+    every = len(LIBRARY) + len(shipped_templates())
+    assert len(files) == every and all(f.startswith("测试社区-") for f in files)
     call_command(
         "report",
         "render",
@@ -280,4 +283,4 @@ def test_cli_lists_and_renders(rworld: World, tmp_path: Path, capsys: Any) -> No
             "--as",
             w.a.worker.username,
         )
-    assert AuditEntry.objects.filter(action="export", channel="cli").count() == len(LIBRARY) + 1
+    assert AuditEntry.objects.filter(action="export", channel="cli").count() == every + 1
