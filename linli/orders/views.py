@@ -47,12 +47,15 @@ def board(request: HttpRequest) -> HttpResponse:
     names = sel.boards_for(user)
     if not names:
         raise PermissionDenied
-    name = request.GET.get("board") or ("department" if names == ["department"] else names[0])
+    now = timezone.now()
+    counts = sel.board_counts(user=user, now=now)
+    # Without a choice, open the first board that holds something (a community head has no
+    # orders of their own but their grids' orders), else the first one.
+    default = next((n for n in names if counts[n]), names[0])
+    name = request.GET.get("board") or default
     if name not in names:
         raise Http404
-    now = timezone.now()
     page = paginate(request, sel.board(user=user, name=name, now=now))
-    counts = sel.board_counts(user=user, now=now)
     return render(
         request,
         "orders/workbench/board.html",

@@ -150,6 +150,10 @@ def test_boards_of_worker_volunteer_and_department(world: World) -> None:
     assert sorted(o.pk for o in head_overdue.context["page"].object_list) == [a1.pk, b1.pk]
     a_overdue = worker.get(reverse("orders:board") + "?board=overdue").context["page"]
     assert sorted(o.pk for o in a_overdue.object_list) == [a1.pk]
+    # Without a choice the board opens on the first tab that holds orders: the head has none
+    # of their own, so their grids' orders.
+    assert client_for(world.head).get(reverse("orders:board")).context["current"] == "grid"
+    assert client_for(world.a.worker).get(reverse("orders:board")).context["current"] == "grid"
 
 
 def test_action_pages_dispatch_take_finish_with_photo(world: World) -> None:
