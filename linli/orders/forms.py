@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
-from linli.orders.images import CleanImage, image_clean
+from linli.core.images import CleanImage, image_clean
 from linli.orders.models import Channel, Level, OrderCategory
 from linli.workbench.forms import StyledForm
 

@@ -29,8 +29,8 @@ from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
 from linli.core.identity import mask_phone, normalise_phone
+from linli.core.images import CleanImage
 from linli.core.scoping import scope_for
-from linli.orders.images import CleanImage
 from linli.orders.models import (
     LEVEL_ORDER,
     Channel,

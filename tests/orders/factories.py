@@ -12,8 +12,8 @@ from PIL import Image
 from linli.accounts.models import User
 from linli.accounts.services import user_create
 from linli.areas.models import Area
+from linli.core.images import CleanImage, image_clean
 from linli.orders import services as svc
-from linli.orders.images import CleanImage, image_clean
 from linli.orders.models import Department, OrderCategory, WorkOrder
 from tests.factories import PASSWORD, World
 

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from PIL import Image
 
-from linli.orders import images
-from linli.orders.images import image_clean, sniff
+from linli.core import images
+from linli.core.images import image_clean, sniff
 from tests.orders.factories import jpeg_bytes
 
 

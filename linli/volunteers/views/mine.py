@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from linli.core.images import MAX_UPLOAD_BYTES as photo_limit
 from linli.volunteers import selectors as sel
 from linli.volunteers import services as svc
 from linli.volunteers.forms import CheckInCodeForm, ClaimForm, add_service_errors
@@ -33,7 +34,6 @@ from linli.volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
-from linli.volunteers.photos import MAX_UPLOAD_BYTES as photo_limit
 
 View = Callable[..., HttpResponse]
 

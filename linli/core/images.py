@@ -1,4 +1,5 @@
-"""Checking and re-encoding uploaded photos before they are stored.
+"""Checking and re-encoding uploaded photos before they are stored (work-order photos,
+volunteers' evidence photos).
 
 Only JPEG, PNG and WebP are taken, recognised by their first bytes (never by the file name or
 the browser's content type), up to ``MAX_UPLOAD_BYTES`` and ``MAX_PIXELS``. Every accepted
@@ -20,7 +21,7 @@ from PIL import Image, ImageOps
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-# Longest side after re-encoding: enough to see a broken pipe, small enough for a phone.
+# Default longest side after re-encoding: enough to see a broken pipe, small enough for a phone.
 MAX_SIDE = 2048
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -51,8 +52,11 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def image_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
-    """Check an uploaded file and re-encode it; raise ValidationError with a clear reason."""
+def image_clean(
+    upload: IO[bytes], *, size: int | None = None, max_side: int = MAX_SIDE, quality: int = 85
+) -> CleanImage:
+    """Check an uploaded file and re-encode it; raise ValidationError with a clear reason
+    (codes: too_large, not_image, too_many_pixels, broken_image)."""
     if size is not None and size > MAX_UPLOAD_BYTES:
         raise ValidationError(
             _("The photo is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
@@ -89,10 +93,10 @@ def image_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
         rgba = img.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         img = background
-    img.thumbnail((MAX_SIDE, MAX_SIDE))
+    img.thumbnail((max_side, max_side))
     out = io.BytesIO()
     # A fresh encoder with no exif/icc arguments writes none of the original's metadata.
-    img.save(out, format="JPEG", quality=85, optimize=True)
+    img.save(out, format="JPEG", quality=quality, optimize=True)
     data = out.getvalue()
     return CleanImage(
         data=data, width=img.width, height=img.height, sha256=hashlib.sha256(data).hexdigest()
