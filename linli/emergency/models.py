@@ -24,6 +24,11 @@ class Measure(models.TextChoices):
     ARRIVALS = "arrivals", _("Arrival registration")
     QUARANTINE = "quarantine", _("Quarantine and health monitoring")
     CHECKINS = "checkins", _("Daily health check-ins")
+    SCREENING = "screening", _("Screening campaigns")
+    TESTS = "tests", _("Tests and vaccinations")
+    HEALTH_CODE = "health_code", _("Health code checks")
+    PASSES = "passes", _("Passes and checkpoints")
+    SUPPLIES = "supplies", _("Supplies for closed households")
 
 
 class EventKind(models.TextChoices):

@@ -24,6 +24,7 @@ from linli.emergency import certificates
 from linli.emergency import forms as f
 from linli.emergency import selectors as sel
 from linli.emergency import services as em
+from linli.emergency.measures import links_for as measure_links
 from linli.emergency.models import (
     ArrivalDecision,
     ArrivalSource,
@@ -111,6 +112,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_act": not scope_for(user, Perm.ACT_EMERGENCY).is_empty,
             "risk_areas": event.risk_areas.all(),
             "measure_labels": [Measure(m).label for m in event.measures],
+            "measure_links": measure_links(
+                event, allowed=lambda perm: not scope_for(user, perm).is_empty
+            ),
         },
     )
 

@@ -10,6 +10,7 @@ from django import template
 from linli.accounts.roles import Perm
 from linli.core.scoping import scope_for
 from linli.emergency import selectors as sel
+from linli.emergency.measures import links_for
 from linli.emergency.models import Measure
 
 register = template.Library()
@@ -36,7 +37,14 @@ def emergency_portal_banner(context: dict[str, Any]) -> dict[str, Any]:
         return {"events": []}
     events = sel.events_for_area(person.grid)
     return {
-        "events": [{"event": e, "measures": [Measure(m).label for m in e.measures]} for e in events]
+        "events": [
+            {
+                "event": e,
+                "measures": [Measure(m).label for m in e.measures],
+                "links": links_for(e, portal=True),
+            }
+            for e in events
+        ]
     }
 
 

@@ -1,0 +1,70 @@
+"""Where each measure shows itself: a small registry other capabilities fill in.
+
+An event turns measures on (``EmergencyEvent.measures``). Capabilities that implement a measure
+(passes and checkpoints, tests and vaccinations, screening, supplies …) live in their own apps;
+each registers, from its ``AppConfig.ready()``, the links the event page and the portal banner
+show while an active event runs that measure. The emergency app never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class MeasureLink:
+    """One button: ``label`` (lazy, translated), a URL built from the event (workbench) or from
+    nothing (portal), and the permission the viewer needs (workbench links only)."""
+
+    measure: str
+    label: Any
+    url: Callable[[Any], str]
+    perm: str = ""
+    portal: bool = False
+
+
+_LINKS: list[MeasureLink] = []
+
+
+def register(link: MeasureLink) -> None:
+    """Add a link; registering the same measure/label/face twice keeps one (apps may reload)."""
+    for known in _LINKS:
+        if (known.measure, str(known.label), known.portal) == (
+            link.measure,
+            str(link.label),
+            link.portal,
+        ):
+            return
+    _LINKS.append(link)
+
+
+def workbench_url(name: str, *, event_arg: bool = True) -> Callable[[Any], str]:
+    """A URL builder for :class:`MeasureLink`: ``reverse(name, args=[event.pk])`` or
+    ``reverse(name)``."""
+
+    def build(event: Any) -> str:
+        return reverse(name, args=[event.pk]) if event_arg else reverse(name)
+
+    return build
+
+
+def links_for(
+    event: Any, *, portal: bool = False, allowed: Callable[[str], bool] | None = None
+) -> list[dict[str, str]]:
+    """The buttons of *event*'s measures for one face, in registration order; workbench links
+    are kept only where ``allowed(perm)`` holds."""
+    out: list[dict[str, str]] = []
+    if event is None or event.status != "active":
+        return out
+    on = set(event.measures or [])
+    for link in _LINKS:
+        if link.portal != portal or link.measure not in on:
+            continue
+        if not portal and link.perm and allowed is not None and not allowed(link.perm):
+            continue
+        out.append({"label": str(link.label), "url": link.url(event), "measure": link.measure})
+    return out
