@@ -167,6 +167,39 @@ else:
     }
 
 LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.notify.sms.ConsoleSmsBackend")
+# Notifications (linli.notify, decision 0032): one backend per channel, limits, quiet hours.
+LINLI_VOICE_BACKEND = os.environ.get(
+    "LINLI_VOICE_BACKEND", "linli.notify.backends.ConsoleVoiceBackend"
+)
+LINLI_NOTIFY_FILE_DIR = VAR_DIR / "notify"
+# Local time; non-urgent SMS and calls wait for the end. Empty LINLI_NOTIFY_QUIET_HOURS: none.
+_quiet = os.environ.get("LINLI_NOTIFY_QUIET_HOURS", "22:00-07:00")
+LINLI_NOTIFY_QUIET_HOURS: tuple[str, str] | None = (
+    tuple(_quiet.split("-", 1)) if _quiet else None  # type: ignore[assignment]
+)
+LINLI_NOTIFY_RATE_PER_RECIPIENT_HOUR = {"sms": 5, "voice": 2, "in_app": 60}
+LINLI_NOTIFY_RATE_PER_CHANNEL_HOUR = {
+    "sms": int(os.environ.get("LINLI_NOTIFY_SMS_PER_HOUR", "3000")),
+    "voice": int(os.environ.get("LINLI_NOTIFY_VOICE_PER_HOUR", "300")),
+}
+LINLI_NOTIFY_MAX_ATTEMPTS = 5
+LINLI_NOTIFY_RETRY_SECONDS = 60  # doubled after each failed attempt
+# The SMSC for linli.notify.smpp.SmppSmsBackend (see docs/operations.md).
+LINLI_SMPP = {
+    "host": os.environ.get("LINLI_SMPP_HOST", ""),
+    "port": int(os.environ.get("LINLI_SMPP_PORT", "2775")),
+    "system_id": os.environ.get("LINLI_SMPP_SYSTEM_ID", ""),
+    "password": os.environ.get("LINLI_SMPP_PASSWORD", ""),
+    "system_type": os.environ.get("LINLI_SMPP_SYSTEM_TYPE", ""),
+    "source_addr": os.environ.get("LINLI_SMPP_SOURCE_ADDR", ""),
+    "source_addr_ton": int(os.environ.get("LINLI_SMPP_SOURCE_TON", "5")),
+    "source_addr_npi": int(os.environ.get("LINLI_SMPP_SOURCE_NPI", "0")),
+    "dest_addr_ton": 1,
+    "dest_addr_npi": 1,
+    "timeout": 10,
+    "receipt_wait": float(os.environ.get("LINLI_SMPP_RECEIPT_WAIT", "2")),
+    "enquire_link": 30,
+}
 # Minutes between background recounts of the per-node tallies (wide pages).
 LINLI_TALLY_MINUTES = int(os.environ.get("LINLI_TALLY_MINUTES", "10"))
 LINLI_OTP_TTL_SECONDS = 300

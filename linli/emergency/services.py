@@ -1093,7 +1093,8 @@ def _reminders_run(at: dt.datetime) -> dict[str, int]:
 def _remind_one(
     q: Quarantine, *, today: dt.date, at: dt.datetime, escalate: dt.timedelta, hour: int
 ) -> tuple[int, int]:
-    from linli.notify.tasks import send_sms
+    from linli.notify.models import Channel
+    from linli.notify.services import notify
 
     sent = tasks = 0
     with transaction.atomic():
@@ -1113,8 +1114,18 @@ def _remind_one(
                 text = _(
                     "Linli: please report today's temperature (check-in was due by %(hour)d:00)."
                 ) % {"hour": hour}
-                sealed = bytes(q.phone_sealed)
-                transaction.on_commit(lambda: send_sms(sealed, text))
+                notify(
+                    channel=Channel.SMS,
+                    kind="emergency.checkin_reminder",
+                    text=text,
+                    person=q.person,
+                    phone_sealed=bytes(q.phone_sealed),
+                    name=q.name,
+                    grid_id=q.grid_id,
+                    source_app="emergency",
+                    source_id=q.pk,
+                    dedupe_key=f"emergency.checkin_reminder:{q.pk}:{today}",
+                )
             _timeline(
                 q,
                 QuarantineEventKind.REMINDED,
