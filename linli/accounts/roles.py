@@ -58,6 +58,9 @@ class Perm(StrEnum):
     MANAGE_EMERGENCY = "emergency.manage"
     # Work-order categories (linli.orders): one set for the deployment.
     MANAGE_ORDER_CATEGORIES = "orders.categories"
+    # Notifications (linli.notify): the delivery list of a node and messaging its people.
+    VIEW_NOTIFICATIONS = "notify.view"
+    SEND_NOTIFICATIONS = "notify.send"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -166,3 +169,18 @@ STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]
 # the district (their time limits bind every grid).
 for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
     ROLE_PERMS[_cat_role] = ROLE_PERMS[_cat_role] | {Perm.MANAGE_ORDER_CATEGORIES}
+
+# Notifications (linli.notify): staff who act in a node see what was sent there and may
+# message its people (mass reminders); every signed-in user has their own inbox regardless.
+for _notify_role in (
+    Role.GRID_WORKER,
+    Role.GRID_LEADER,
+    Role.COMMUNITY_WORKER,
+    Role.COMMUNITY_HEAD,
+    Role.SUBDISTRICT_OFFICER,
+    Role.DISTRICT_ADMIN,
+):
+    ROLE_PERMS[_notify_role] = ROLE_PERMS[_notify_role] | {
+        Perm.VIEW_NOTIFICATIONS,
+        Perm.SEND_NOTIFICATIONS,
+    }

@@ -217,7 +217,7 @@ def notification_send(pk: int, *, now: dt.datetime | None = None) -> str:
     if row is None:
         return str(Notification.objects.filter(pk=pk).values_list("status", flat=True).first())
     message = Outgoing(
-        notification_id=row.pk, phone=crypto.unseal(bytes(row.phone_sealed)), text=row.text
+        notification_id=row.pk, phone=crypto.unseal(bytes(row.phone_sealed or b"")), text=row.text
     )
     backend = backend_for(row.channel)
     try:
@@ -316,16 +316,13 @@ def _settle_from_parts(notification_id: int) -> None:
 
 
 def inbox_mark_read(*, user: Any, pk: int | None = None) -> int:
-    """Mark one of *user*'s in-app messages read (or all of them); returns how many."""
+    """Mark one of *user*'s in-app messages read (or all of them); returns how many.
+
+    A message that is not the user's is answered like a missing one (Http404 from the view).
+    """
+    from linli.notify.selectors import inbox_for
+
     qs = inbox_for(user).filter(read_at__isnull=True)
     if pk is not None:
         qs = qs.filter(pk=pk)
     return qs.update(read_at=timezone.now())
-
-
-def inbox_for(user: Any) -> Any:
-    """The user's own in-app messages: addressed to them, or to the person they are."""
-    q = Q(user_id=user.pk)
-    if getattr(user, "person_id", None):
-        q |= Q(person_id=user.person_id)
-    return Notification.objects.filter(q, channel=Channel.IN_APP)

@@ -224,7 +224,8 @@ class SmppSmsBackend:
         self.receipts: list[Receipt] = []
 
     def send_message(self, message: Outgoing) -> list[str]:
-        wait = float(settings.LINLI_SMPP.get("receipt_wait", 2))
+        config: dict[str, Any] = settings.LINLI_SMPP
+        wait = float(config.get("receipt_wait", 2))
         with smpp_session(self.receipts.append) as session:
             ids = session.submit(message.phone, message.text)
             if wait > 0:
