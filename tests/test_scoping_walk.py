@@ -34,6 +34,7 @@ from linli.register.models import (
 from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.intake.factories import batch_b, profile_b
+from tests.notify.walk import notify_extras, notify_snapshot
 from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +122,9 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "intake:batch_commit": lambda w, x: batch_b(w).pk,
     "intake:batch_rejected": lambda w, x: batch_b(w).pk,
     "intake:profile_delete": lambda w, x: profile_b(w).pk,
+    "notify:mass_detail": lambda w, x: x["notify_mass_b"].pk,
+    "notify:mass_progress": lambda w, x: x["notify_mass_b"].pk,
+    "notify:inbox_read": lambda w, x: x["notify_inbox_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -168,6 +172,9 @@ LIST_PAGES = [
     "intake:batch_list",
     "intake:upload",
     "intake:profile_list",
+    "notify:notification_list",
+    "notify:inbox",
+    "notify:portal_inbox",
 ]
 
 EXEMPT = {
@@ -216,6 +223,8 @@ EXEMPT = {
     "orders:category_list": "deployment configuration",
     "orders:category_create": "deployment configuration",
     "orders:category_edit": "deployment configuration",
+    "notify:mass_new": "building or grid chosen in the form among the user's; tests/notify",
+    "notify:inbox_read_all": "acts on the user's own inbox only; tested in tests/notify",
 }
 
 
@@ -270,6 +279,7 @@ def extras(world: World) -> dict[str, Any]:
         **_report_extras(world),
         **volunteer_extras(world),
         **emergency_extras(world),
+        **notify_extras(world),
     }
 
 
@@ -350,6 +360,7 @@ def _snapshot() -> tuple[Any, ...]:
         emergency_snapshot(),
         OrderEvent.objects.count(),
         _linkage_snapshot(),
+        notify_snapshot(),
     )
 
 

@@ -20,7 +20,9 @@ class MassMessageForm(StyledForm):
     """Message everyone in a building, a grid, or a grid's quarantine list."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    target = forms.ChoiceField(label=_("Who"), choices=MassTarget.choices, widget=forms.RadioSelect)
+    target = forms.ChoiceField(
+        label=_("Send to"), choices=MassTarget.choices, widget=forms.RadioSelect
+    )
     building = forms.ModelChoiceField(
         label=_("Building"), queryset=Building.objects.none(), required=False
     )

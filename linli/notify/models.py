@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core.scoping import ScopedModel, ScopedQuerySet
 
@@ -31,7 +32,7 @@ class NotificationStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", pgettext_lazy("notification status", "Delivered")
     FAILED = "failed", _("Failed")
     SUPPRESSED = "suppressed", _("Suppressed")
     DEFERRED = "deferred", _("Deferred")
@@ -164,7 +165,7 @@ class MassMessage(ScopedModel):
     """
 
     token = models.CharField(max_length=64, unique=True)
-    target = models.CharField(_("who"), max_length=12, choices=MassTarget.choices)
+    target = models.CharField(_("send to"), max_length=12, choices=MassTarget.choices)
     # The building for BUILDING; the grid holds the row (and is the whole target for GRID).
     building = models.ForeignKey(
         "register.Building", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
