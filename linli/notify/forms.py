@@ -21,12 +21,22 @@ class MassMessageForm(StyledForm):
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     target = forms.ChoiceField(
-        label=_("Send to"), choices=MassTarget.choices, widget=forms.RadioSelect
+        label=_("Send to"),
+        choices=MassTarget.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     building = forms.ModelChoiceField(
-        label=_("Building"), queryset=Building.objects.none(), required=False
+        label=_("Building"),
+        queryset=Building.objects.none(),
+        required=False,
+        help_text=_("When sending to a building."),
     )
-    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Area.objects.none(), required=False)
+    grid = forms.ModelChoiceField(
+        label=_("Grid"),
+        queryset=Area.objects.none(),
+        required=False,
+        help_text=_("When sending to a grid or its quarantine list."),
+    )
     only_missing_checkin = forms.BooleanField(
         label=_("Only those under quarantine who have not checked in today"), required=False
     )
