@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -116,6 +117,9 @@ class SmppSession:
 
     def bind(self) -> None:
         self.client.connect()
+        # Small PDUs back to back (a deliver_sm_resp, then the next submit_sm): without
+        # TCP_NODELAY, Nagle's algorithm holds the second one for the peer's delayed ACK.
+        self.client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client.bind_transceiver(
             system_id=self.config["system_id"],
             password=self.config["password"],
@@ -181,7 +185,19 @@ class SmppSession:
                 smpplib.consts.SMPP_CLIENT_STATE_BOUND_TRX,
                 smpplib.consts.SMPP_CLIENT_STATE_BOUND_TX,
             ):
-                self.client.unbind()
+                # Not smpplib's unbind(): it reads one PDU, which may be a receipt arriving
+                # just then. Read (and record) until unbind_resp opens the state again.
+                self.client.send_pdu(smpplib.smpp.make_pdu("unbind", client=self.client))
+                deadline = time.monotonic() + float(self.config.get("timeout", 10))
+                while (
+                    self.client.state != smpplib.consts.SMPP_CLIENT_STATE_OPEN
+                    and time.monotonic() < deadline
+                ):
+                    pdu = self.client.read_pdu()
+                    if pdu.command == "deliver_sm":
+                        self.client._message_received(pdu)  # answers and records it
+                    elif pdu.command == "enquire_link":
+                        self.client._enquire_link_received(pdu)
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError):
             pass
         finally:
