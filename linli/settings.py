@@ -177,7 +177,7 @@ _quiet = os.environ.get("LINLI_NOTIFY_QUIET_HOURS", "22:00-07:00")
 LINLI_NOTIFY_QUIET_HOURS: tuple[str, str] | None = (
     tuple(_quiet.split("-", 1)) if _quiet else None  # type: ignore[assignment]
 )
-LINLI_NOTIFY_RATE_PER_RECIPIENT_HOUR = {"sms": 5, "voice": 2, "in_app": 60}
+LINLI_NOTIFY_RATE_PER_RECIPIENT_HOUR = {"sms": 5, "voice": 2}
 LINLI_NOTIFY_RATE_PER_CHANNEL_HOUR = {
     "sms": int(os.environ.get("LINLI_NOTIFY_SMS_PER_HOUR", "3000")),
     "voice": int(os.environ.get("LINLI_NOTIFY_VOICE_PER_HOUR", "300")),

@@ -148,6 +148,9 @@ def test_mass_reminder_reaches_only_quarantines_missing_today(
         starts_on=today - dt.timedelta(days=1),
     )
     c = _client(nworld.a.worker)
+    # The event page of an event with check-ins links to the reminder.
+    detail = c.get(reverse("emergency:event_detail", args=[event.pk])).content.decode()
+    assert "提醒今日未打卡的人" in detail and "target=quarantine&amp;reminder=1" in detail
     form = c.get(reverse("notify:mass_new"), {"target": "quarantine", "reminder": "1"})
     assert "请上报今日体温" in form.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
