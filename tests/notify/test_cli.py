@@ -37,7 +37,7 @@ def test_notify_test_through_smpp_reports_delivery(smsc: Smsc, settings: Any) ->
     out = StringIO()
     call_command("notify", "test", "--phone", "13912345678", "--text", "网关测试", stdout=out)
     assert "delivered" in out.getvalue()
-    assert [m["text"] for m in smsc.events("message")] == ["网关测试"]
+    assert [m["text"] for m in smsc.events("message", wait_for=1)] == ["网关测试"]
     settings.LINLI_SMPP = {**settings.LINLI_SMPP, "password": "wrong"}
     with pytest.raises(CommandError, match="not sent: failed"):
         call_command("notify", "test", "--phone", "13912345678", stdout=out)

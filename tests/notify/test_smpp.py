@@ -56,11 +56,11 @@ def test_chinese_sms_is_submitted_in_ucs2_and_receipted(
     _point_at(settings, smsc.port)
     row = _send(nworld, "邻里：请上报今日体温。", django_capture_on_commit_callbacks)
     assert row.status == S.DELIVERED and row.delivered_at is not None
-    binds = smsc.events("bind")
+    binds = smsc.events("bind", wait_for=1)
     assert binds == [
         {"event": "bind", "command": "bind_transceiver", "system_id": "linli", "ok": True}
     ]
-    (submit,) = smsc.events("submit")
+    (submit,) = smsc.events("submit", wait_for=1)
     assert submit["to"] == nworld.a.householder_phone
     assert submit["data_coding"] == 8 and submit["udh"] == []  # UCS-2, one part
     assert submit["text"] == "邻里：请上报今日体温。"
@@ -77,12 +77,12 @@ def test_long_chinese_message_goes_in_parts_and_is_delivered_when_all_are(
     text = "".join(f"第{i}条：本楼今天下午两点停水，请提前储水。" for i in range(1, 9))
     assert len(text) > 70
     row = _send(nworld, text, django_capture_on_commit_callbacks)
-    submits = smsc.events("submit")
+    submits = smsc.events("submit", wait_for=(len(text) + 66) // 67)
     assert len(submits) == (len(text) + 66) // 67
     assert all(s["data_coding"] == 8 and s["esm_class"] & 0x40 for s in submits)
     # Each part carries the concatenation IE (00 03 ref total seq).
     assert [s["udh"][0][-2:] for s in submits] == [f"{i:02x}" for i in range(1, len(submits) + 1)]
-    (message,) = smsc.events("message")
+    (message,) = smsc.events("message", wait_for=1)
     assert message["text"] == text and message["parts"] == len(submits)
     assert row.status == S.DELIVERED
     assert row.parts.count() == len(submits)
@@ -96,7 +96,7 @@ def test_undeliverable_receipt_marks_failed_without_retry(
     row = _send(nworld, "测试", django_capture_on_commit_callbacks, phone="13800001234")
     assert row.status == S.FAILED and row.next_attempt_at is None
     assert "UNDELIV" in row.error
-    assert smsc.events("receipt") and smsc.events("receipt")[0]["stat"] == "UNDELIV"
+    assert smsc.events("receipt", wait_for=1)[0]["stat"] == "UNDELIV"
 
 
 @pytest.fixture
@@ -128,7 +128,9 @@ def test_refused_bind_or_dropped_link_fails_then_retry_delivers(
     assert notifications_send_due(now=row.next_attempt_at + dt.timedelta(seconds=1)) == 1
     row.refresh_from_db()
     assert row.status == S.DELIVERED and row.attempts == 2 and row.error == ""
-    assert [m["text"] for m in smsc.events("message")] == ["请于今晚八点前完成核酸检测。"]
+    assert [m["text"] for m in smsc.events("message", wait_for=1)] == [
+        "请于今晚八点前完成核酸检测。"
+    ]
 
 
 def test_wrong_password_keeps_failing_until_attempts_run_out(
@@ -141,7 +143,7 @@ def test_wrong_password_keeps_failing_until_attempts_run_out(
     notifications_send_due(now=row.next_attempt_at)
     row.refresh_from_db()
     assert row.status == S.FAILED and row.attempts == 2 and row.next_attempt_at is None
-    assert [b["ok"] for b in smsc.events("bind")] == [False, False]
+    assert [b["ok"] for b in smsc.events("bind", wait_for=2)] == [False, False]
 
 
 def test_late_receipt_and_listener_keep_alive(
