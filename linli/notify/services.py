@@ -45,6 +45,8 @@ log = logging.getLogger("linli.notify")
 S = NotificationStatus
 #: Statuses that count as "went out" for the hourly limits.
 _WENT_OUT = (S.SENDING, S.SENT, S.DELIVERED)
+#: A send that has not finished after this long is taken for dead (see notifications_send_due).
+STALE_SENDING_MINUTES = 10
 
 
 def notify(
@@ -269,6 +271,16 @@ def _attempt_failed(row: Notification, error: str) -> str:
 def notifications_send_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """The sweep: send every row whose deferral or backoff has ended. Returns how many went."""
     now = now or timezone.now()
+    # A row still "sending" long after its attempt began belongs to a worker that died in the
+    # middle. The gateway may or may not have taken it, so it is not sent again blindly: it is
+    # marked failed for staff to see (and resend if they judge it right).
+    Notification.objects.filter(
+        status=S.SENDING, sent_at__lt=now - dt.timedelta(minutes=STALE_SENDING_MINUTES)
+    ).update(
+        status=S.FAILED,
+        next_attempt_at=None,
+        error=_("The worker stopped while sending; it may or may not have gone out."),
+    )
     pks = list(
         Notification.objects.due(now)
         .order_by("next_attempt_at")

@@ -249,3 +249,18 @@ def test_file_backend_writes_json_lines(
     (vline,) = (tmp_path / "voice.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(vline)["text"] == "请注意防汛"
     assert Notification.objects.get(pk=call.pk).status == S.SENT
+
+
+def test_a_send_left_half_done_is_marked_failed_not_resent(
+    nworld: World, django_capture_on_commit_callbacks: Any, capsys: Any
+) -> None:
+    row = _sms(nworld, django_capture_on_commit_callbacks, person=nworld.a.householder)
+    capsys.readouterr()
+    # As if the worker died after marking it sending.
+    Notification.objects.filter(pk=row.pk).update(status=S.SENDING)
+    assert notifications_send_due(now=timezone.now() + dt.timedelta(minutes=5)) == 0
+    assert Notification.objects.get(pk=row.pk).status == S.SENDING
+    notifications_send_due(now=timezone.now() + dt.timedelta(minutes=11))
+    row.refresh_from_db()
+    assert row.status == S.FAILED and row.next_attempt_at is None and row.error
+    assert capsys.readouterr().out == ""
