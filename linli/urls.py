@@ -21,4 +21,6 @@ urlpatterns = [
     path("", include("linli.orders.urls")),
     path("", include("linli.volunteers.urls")),
     path("", include("linli.emergency.urls")),
+    path("", include("linli.supplies.urls")),
+    path("", include("linli.screening.urls")),
 ]

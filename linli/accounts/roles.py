@@ -58,6 +58,13 @@ class Perm(StrEnum):
     MANAGE_EMERGENCY = "emergency.manage"
     # Work-order categories (linli.orders): one set for the deployment.
     MANAGE_ORDER_CATEGORIES = "orders.categories"
+    # Supplies for closed households and community stock (linli.supplies).
+    VIEW_SUPPLIES = "supplies.view"
+    MANAGE_STOCK = "supplies.stock"
+    # Screening campaigns (linli.screening).
+    VIEW_SCREENING = "screening.view"
+    WORK_SCREENING = "screening.work"
+    MANAGE_SCREENING = "screening.manage"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -166,3 +173,23 @@ STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]
 # the district (their time limits bind every grid).
 for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
     ROLE_PERMS[_cat_role] = ROLE_PERMS[_cat_role] | {Perm.MANAGE_ORDER_CATEGORIES}
+
+# Supplies and screening (linli.supplies, linli.screening): every worker sees the supply
+# requests, keeps the stock and works the screening targets of their nodes; grid leaders and up
+# also start screening campaigns. Volunteers reach supply requests through the work orders.
+for _sup_role in (
+    Role.GRID_WORKER,
+    Role.GRID_LEADER,
+    Role.COMMUNITY_WORKER,
+    Role.COMMUNITY_HEAD,
+    Role.SUBDISTRICT_OFFICER,
+    Role.DISTRICT_ADMIN,
+):
+    ROLE_PERMS[_sup_role] = ROLE_PERMS[_sup_role] | {
+        Perm.VIEW_SUPPLIES,
+        Perm.MANAGE_STOCK,
+        Perm.VIEW_SCREENING,
+        Perm.WORK_SCREENING,
+    }
+    if _sup_role != Role.GRID_WORKER:
+        ROLE_PERMS[_sup_role] = ROLE_PERMS[_sup_role] | {Perm.MANAGE_SCREENING}
