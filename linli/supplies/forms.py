@@ -77,7 +77,7 @@ class ReceiptForm(forms.Form):
 
 class StockItemForm(forms.Form):
     area = forms.ModelChoiceField(
-        label=_("Store"),
+        label=_("Storehouse"),
         queryset=Area.objects.none(),
         widget=forms.Select(attrs={"class": "form-select"}),
     )

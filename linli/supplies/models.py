@@ -123,8 +123,8 @@ class StockItem(ScopedModel):
 
 
 class MovementKind(models.TextChoices):
-    RECEIPT = "receipt", _("Received")
-    ISSUE = "issue", _("Issued")
+    RECEIPT = "receipt", _("Received in")
+    ISSUE = "issue", _("Issued out")
     ADJUSTMENT = "adjustment", _("Adjusted after a count")
     REVERSAL = "reversal", _("Reversal")
 

@@ -256,13 +256,13 @@ def supply_path(request: SupplyRequest) -> list[dict[str, Any]]:
         },
         {
             "key": "delivered",
-            "label": _("Delivered"),
+            "label": _("Delivered to the door"),
             "at": finished.at if finished else None,
             "who": finished.note if finished else "",
         },
         {
             "key": "received",
-            "label": _("Received"),
+            "label": _("Receipt confirmed"),
             "at": request.received_at,
             "who": request.received_note,
         },

@@ -31,7 +31,7 @@ from linli.workbench.views.common import paginate, perm_required
 BOARD_TABS = [
     ("open", gettext_lazy("Waiting or under way")),
     ("delivered", gettext_lazy("Delivered, not confirmed")),
-    ("received", gettext_lazy("Received")),
+    ("received", gettext_lazy("Receipt confirmed")),
     ("all", gettext_lazy("All")),
 ]
 
