@@ -208,12 +208,18 @@ def _asker(request: HttpRequest) -> tuple[str, int | None] | None:
     return (bidx, person_id) if bidx or person_id else None
 
 
+def _to_phone() -> HttpResponse:
+    """Prove the phone first, then come back to the list (never echo an id asked for)."""
+    back = reverse("supplies:portal_list")
+    return redirect(reverse("emergency:portal_phone") + "?next=" + back)
+
+
 def portal_list(request: HttpRequest) -> HttpResponse:
     """My shopping lists and where each one is; a button for a new list while under
     quarantine."""
     asker = _asker(request)
     if asker is None:
-        return redirect(reverse("emergency:portal_phone") + "?next=" + request.path)
+        return _to_phone()
     bidx, person_id = asker
     rows = [
         {"req": r, "path": svc.supply_path(r), "items": list(r.items.all())}
@@ -234,7 +240,7 @@ def portal_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Post a shopping list for my quarantine *pk* (anyone else's answers 404)."""
     asker = _asker(request)
     if asker is None:
-        return redirect(reverse("emergency:portal_phone") + "?next=" + request.path)
+        return _to_phone()
     bidx, person_id = asker
     quarantine = own_quarantine(phone_bidx=bidx, person_id=person_id, pk=pk)
     form = f.ShoppingListForm(request.POST or None)
@@ -270,9 +276,7 @@ def portal_receive(request: HttpRequest, pk: int) -> HttpResponse:
     """The household confirms the goods arrived (and rates the help)."""
     asker = _asker(request)
     if asker is None:
-        return redirect(
-            reverse("emergency:portal_phone") + "?next=" + reverse("supplies:portal_list")
-        )
+        return _to_phone()
     bidx, person_id = asker
     req = sel.own_request(phone_bidx=bidx, person_id=person_id, pk=pk)
     form = f.ReceiptForm(request.POST)
