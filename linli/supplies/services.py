@@ -138,7 +138,11 @@ def supply_request_post(
         (_("Where to leave it"), delivery_note.strip()),
         (_("Budget and payment"), payment_note.strip()),
     ]
-    description += "".join(f"\n{label}: {text}" for label, text in extra if text)
+    description += "".join(
+        "\n" + _("%(label)s: %(text)s") % {"label": label, "text": text}
+        for label, text in extra
+        if text
+    )
     order = orders.order_submit(
         actor=None,
         category=supply_category(),
