@@ -33,5 +33,14 @@ class SuppliesConfig(AppConfig):
                 label=_("My shopping lists"),
                 url=workbench_url("supplies:portal_list", event_arg=False),
                 portal=True,
+                shown_to=_under_quarantine,
             )
         )
+
+
+def _under_quarantine(user: object) -> bool:
+    """The portal link is for a resident whose household may post a list now."""
+    from linli.supplies.selectors import own_active_quarantines
+
+    person_id = getattr(user, "person_id", None)
+    return bool(person_id) and bool(own_active_quarantines(phone_bidx="", person_id=person_id))

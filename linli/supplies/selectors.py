@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from linli.accounts.roles import Perm
 from linli.emergency.models import Quarantine
 from linli.emergency.selectors import own_quarantines
+from linli.register.models import Person
 from linli.supplies.models import StockItem, StockMovement, SupplyRequest
 
 
@@ -32,9 +33,29 @@ def movements_visible(user: Any) -> QuerySet[StockMovement]:
     )
 
 
+def household_quarantines(*, phone_bidx: str, person_id: int | None) -> QuerySet[Quarantine]:
+    """The asker's own quarantines (verified phone or register entry) and, for a resident in
+    the register, those of the people of their household: a closed household shops as one."""
+    q = Q(pk__in=own_quarantines(phone_bidx=phone_bidx, person_id=person_id).values("pk"))
+    if person_id:
+        household_id = (
+            Person.objects.filter(pk=person_id).values_list("household_id", flat=True).first()
+        )
+        if household_id:
+            q |= Q(person__household_id=household_id)
+    return Quarantine.objects.filter(q).select_related("event", "grid").order_by("-starts_on")
+
+
+def household_quarantine(*, phone_bidx: str, person_id: int | None, pk: int) -> Quarantine:
+    found = household_quarantines(phone_bidx=phone_bidx, person_id=person_id).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def own_requests(*, phone_bidx: str, person_id: int | None) -> QuerySet[SupplyRequest]:
-    """The lists of the quarantines that are the asker's own."""
-    mine = own_quarantines(phone_bidx=phone_bidx, person_id=person_id).values("pk")
+    """The lists of the quarantines of the asker's household."""
+    mine = household_quarantines(phone_bidx=phone_bidx, person_id=person_id).values("pk")
     return (
         SupplyRequest.objects.filter(quarantine__in=mine)
         .select_related("order__assignee", "quarantine")
@@ -54,5 +75,7 @@ def own_active_quarantines(*, phone_bidx: str, person_id: int | None) -> list[Qu
     from linli.supplies.services import may_post_for
 
     return [
-        q for q in own_quarantines(phone_bidx=phone_bidx, person_id=person_id) if may_post_for(q)
+        q
+        for q in household_quarantines(phone_bidx=phone_bidx, person_id=person_id)
+        if may_post_for(q)
     ]

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.areas.models import AreaKind
 from linli.areas.selectors import areas_visible
-from linli.emergency.selectors import own_quarantine
 from linli.emergency.views_portal import _identity as identity
 from linli.supplies import forms as f
 from linli.supplies import selectors as sel
@@ -242,7 +241,7 @@ def portal_new(request: HttpRequest, pk: int) -> HttpResponse:
     if asker is None:
         return _to_phone()
     bidx, person_id = asker
-    quarantine = own_quarantine(phone_bidx=bidx, person_id=person_id, pk=pk)
+    quarantine = sel.household_quarantine(phone_bidx=bidx, person_id=person_id, pk=pk)
     form = f.ShoppingListForm(request.POST or None)
     if not svc.may_post_for(quarantine):
         messages.error(

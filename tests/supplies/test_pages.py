@@ -123,3 +123,21 @@ def test_new_stock_item_form_offers_only_stores_in_scope(world: World) -> None:
         {"area": world.a.grid.pk, "name": "消毒液", "unit": "瓶", "low_threshold": "2"},
     )
     assert r.status_code == 302
+
+
+def test_the_household_of_a_quarantined_person_shops_for_them(world: World) -> None:
+    """Home quarantine closes the household: its other members post and see the list; the
+    portal banner offers the lists only to such households."""
+    event = supplies_event([world.community])
+    q = quarantined(event, world.a.householder)
+    member = _client(resident_of(world.a.member))
+    listing = member.get(reverse("supplies:portal_list")).content.decode()
+    assert reverse("supplies:portal_new", args=[q.pk]) in listing
+    r = member.post(reverse("supplies:portal_new", args=[q.pk]), {"items": "面条 2 包"})
+    assert r.status_code == 302 and SupplyRequest.objects.get().quarantine == q
+    portal_home = member.get(reverse("portal:home")).content.decode()
+    assert reverse("supplies:portal_list") in portal_home
+    # A resident of grid B, where the same event runs, sees no such link and no list.
+    other = _client(resident_of(world.b.member))
+    assert reverse("supplies:portal_list") not in other.get(reverse("portal:home")).content.decode()
+    assert other.get(reverse("supplies:portal_new", args=[q.pk])).status_code == 404
