@@ -109,10 +109,6 @@ def supply_request_post(
     cannot wait for office hours). The same ``client_key`` returns the list already posted.
     """
     now = now or timezone.now()
-    if client_key:
-        existing = SupplyRequest.objects.filter(quarantine=quarantine, client_key=client_key)
-        if existing.exists():
-            return existing.get()
     user = actor if getattr(actor, "is_authenticated", False) else None
     if (
         user is not None
@@ -121,8 +117,15 @@ def supply_request_post(
     ):
         raise PermissionDenied(_("You may not post lists for this household."))
     quarantine = (
-        Quarantine.objects.select_for_update().select_related("event", "grid").get(pk=quarantine.pk)
+        Quarantine.objects.select_for_update(of=("self",))
+        .select_related("event", "grid")
+        .get(pk=quarantine.pk)
     )
+    # After the lock: a retry racing the first post waits for it, then finds its list.
+    if client_key:
+        existing = SupplyRequest.objects.filter(quarantine=quarantine, client_key=client_key)
+        if existing.exists():
+            return existing.get()
     if not may_post_for(quarantine):
         raise ValidationError(
             _("Shopping lists are taken only for households under an active quarantine.")
@@ -206,7 +209,11 @@ def supply_request_receive(
     """The household confirms the goods arrived; this rates the order as done (the caller has
     proven the household is the one asking). Confirming twice keeps the first receipt."""
     now = now or timezone.now()
-    request = SupplyRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
+    request = (
+        SupplyRequest.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=request.pk)
+    )
     if request.received_at is not None:
         return request
     if request.order.status != Status.DONE:
@@ -329,11 +336,12 @@ def _move(
     now: dt.datetime | None = None,
 ) -> StockMovement:
     """Lock the item, apply *delta*, write the movement and the audit entry."""
+    locked = StockItem.objects.select_for_update().get(pk=item.pk)
+    # After the lock: a double tap racing the first waits for it, then finds its movement.
     if client_key:
         done = StockMovement.objects.filter(item=item, client_key=client_key).first()
         if done is not None:
             return done
-    locked = StockItem.objects.select_for_update().get(pk=item.pk)
     if locked.quantity + delta < 0:
         raise ValidationError(
             {
@@ -457,11 +465,11 @@ def stock_adjust(
     if not isinstance(counted, int) or counted < 0:
         raise ValidationError({"counted": [_("Enter the number counted (zero or more).")]})
     reason = _reason(reason)
+    locked = StockItem.objects.select_for_update().get(pk=item.pk)
     if client_key:
         done = StockMovement.objects.filter(item=item, client_key=client_key).first()
         if done is not None:
             return done
-    locked = StockItem.objects.select_for_update().get(pk=item.pk)
     return _move(
         actor=actor,
         item=locked,

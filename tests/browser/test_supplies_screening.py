@@ -21,7 +21,7 @@ from tests.browser.test_flows import _sign_in_workbench
 from tests.factories import World, make_world
 from tests.orders.factories import volunteer
 from tests.screening.factories import campaign_for_list, matched_list
-from tests.supplies.factories import quarantined, supplies_event
+from tests.supplies.factories import quarantined, stock, supplies_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -135,3 +135,32 @@ def test_grid_worker_works_screening_targets_on_a_phone(
     assert row.locator("[data-count=reached]").inner_text() == "1"
     assert row.locator("[data-count=not_reachable]").inner_text() == "1"
     page.screenshot(path=str(artifacts / "screening-3-board.png"), full_page=True)
+
+
+def test_grid_worker_issues_stock_on_a_phone(
+    live_server: Any, live_world: World, browser: Any, artifacts: Path
+) -> None:
+    w = live_world
+    base = live_server.url
+    item = stock(w.a.grid, name="医用口罩", quantity=5, low=2)
+    page = browser.new_context(locale="zh-CN", viewport=PHONE).new_page()
+    _sign_in_workbench(page, base, w.a.worker.username)
+    page.goto(f"{base}/w/supplies/stock/")
+    card = page.locator(f"#stock-items [data-item='{item.pk}']")
+    card.get_by_role("link", name="出库").click()
+    page.fill("input[name=quantity]", "9")
+    page.select_option("select[name=recipient_kind]", "checkpoint")
+    page.fill("input[name=recipient]", "东门卡口")
+    page.fill("input[name=reason]", "卡口值守")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("库存只有 5 盒，不能出库 9。").wait_for()
+    assert page.locator("input[name=recipient]").input_value() == "东门卡口"
+    page.screenshot(path=str(artifacts / "stock-1-issue-refused.png"), full_page=True)
+    page.fill("input[name=quantity]", "4")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(re.compile(rf"/w/supplies/stock/{item.pk}/$"))
+    assert page.locator("#on-hand").inner_text() == "1"
+    page.screenshot(path=str(artifacts / "stock-2-history.png"), full_page=True)
+    page.goto(f"{base}/w/supplies/stock/")
+    page.locator("#low-stock").wait_for()
+    page.screenshot(path=str(artifacts / "stock-3-low.png"), full_page=True)
