@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "linli.volunteers",
     "linli.reports",
     "linli.emergency",
+    "linli.supplies",
+    "linli.screening",
 ]
 
 MIDDLEWARE = [

@@ -22,4 +22,6 @@ urlpatterns = [
     path("", include("linli.volunteers.urls")),
     path("", include("linli.emergency.urls")),
     path("", include("linli.notify.urls")),
+    path("", include("linli.supplies.urls")),
+    path("", include("linli.screening.urls")),
 ]

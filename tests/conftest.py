@@ -20,6 +20,7 @@ SEED_MIGRATIONS = [
     ("linli.register.migrations.0002_default_tags", "add"),
     ("linli.orders.migrations.0002_seed_categories", "seed"),
     ("linli.linkage.migrations.0002_default_categories", "seed"),
+    ("linli.supplies.migrations.0002_seed_supply_category", "seed"),
 ]
 
 

@@ -35,6 +35,8 @@ from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.intake.factories import batch_b, profile_b
 from tests.notify.walk import notify_extras, notify_snapshot
+from tests.screening.factories import screening_extras, screening_snapshot
+from tests.supplies.factories import supplies_extras, supplies_snapshot
 from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,19 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "notify:mass_detail": lambda w, x: x["notify_mass_b"].pk,
     "notify:mass_progress": lambda w, x: x["notify_mass_b"].pk,
     "notify:inbox_read": lambda w, x: x["notify_inbox_b"].pk,
+    "supplies:request_detail": lambda w, x: x["supply_request_b"].pk,
+    "supplies:stock_detail": lambda w, x: x["stock_item_b"].pk,
+    "supplies:stock_receive": lambda w, x: x["stock_item_b"].pk,
+    "supplies:stock_issue": lambda w, x: x["stock_item_b"].pk,
+    "supplies:stock_adjust": lambda w, x: x["stock_item_b"].pk,
+    "supplies:movement_reverse": lambda w, x: x["stock_movement_b"].pk,
+    "supplies:portal_new": lambda w, x: x["supply_quarantine_b"].pk,
+    "supplies:portal_receive": lambda w, x: x["supply_request_b"].pk,
+    "screening:campaign_detail": lambda w, x: x["campaign_b"].pk,
+    "screening:target_detail": lambda w, x: x["target_b"].pk,
+    "screening:target_record": lambda w, x: x["target_b"].pk,
+    "screening:target_verify": lambda w, x: x["target_b"].pk,
+    "screening:target_call": lambda w, x: x["target_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -175,6 +190,11 @@ LIST_PAGES = [
     "notify:notification_list",
     "notify:inbox",
     "notify:portal_inbox",
+    "supplies:request_board",
+    "supplies:stock_list",
+    "supplies:portal_list",
+    "screening:campaign_list",
+    "screening:my_targets",
 ]
 
 EXEMPT = {
@@ -225,6 +245,8 @@ EXEMPT = {
     "orders:category_edit": "deployment configuration",
     "notify:mass_new": "building or grid chosen in the form among the user's; tests/notify",
     "notify:inbox_read_all": "acts on the user's own inbox only; tested in tests/notify",
+    "supplies:stock_item_create": "store chosen in the form; tested in tests/supplies",
+    "screening:campaign_create": "area and source chosen in the form; tested in tests/screening",
 }
 
 
@@ -280,6 +302,8 @@ def extras(world: World) -> dict[str, Any]:
         **volunteer_extras(world),
         **emergency_extras(world),
         **notify_extras(world),
+        **supplies_extras(world),
+        **screening_extras(world),
     }
 
 
@@ -361,6 +385,8 @@ def _snapshot() -> tuple[Any, ...]:
         OrderEvent.objects.count(),
         _linkage_snapshot(),
         notify_snapshot(),
+        supplies_snapshot(),
+        screening_snapshot(),
     )
 
 
@@ -425,7 +451,7 @@ def test_object_pages_answer_404_for_the_sibling_grid(world: World, extras: dict
     # Those who hold the permission on their own grid get exactly 404 for B's objects.
     leader = _clients(world, extras)["grid leader A"]
     for name, id_of in OBJECT_PAGES.items():
-        if name.startswith("portal:") or name.startswith("orders:portal_"):
+        if name.startswith(("portal:", "orders:portal_", "supplies:portal_")):
             continue  # resident pages: staff are sent to the workbench, as for any id
         url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), "pk": id_of(world, extras)})
         for r in (leader.get(url), leader.post(url, data)):
@@ -447,6 +473,8 @@ def test_list_pages_hold_nothing_of_the_sibling_grid(world: World, extras: dict[
         "乙区小区",
         "乙网格名单",
         "乙部门",
+        "乙网格口罩",
+        "乙网格排查",
     ]
     failures = []
     clients = _clients(world, extras)

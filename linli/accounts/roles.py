@@ -61,6 +61,13 @@ class Perm(StrEnum):
     # Notifications (linli.notify): the delivery list of a node and messaging its people.
     VIEW_NOTIFICATIONS = "notify.view"
     SEND_NOTIFICATIONS = "notify.send"
+    # Supplies for closed households and community stock (linli.supplies).
+    VIEW_SUPPLIES = "supplies.view"
+    MANAGE_STOCK = "supplies.stock"
+    # Screening campaigns (linli.screening).
+    VIEW_SCREENING = "screening.view"
+    WORK_SCREENING = "screening.work"
+    MANAGE_SCREENING = "screening.manage"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -172,7 +179,10 @@ for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
 
 # Notifications (linli.notify): staff who act in a node see what was sent there and may
 # message its people (mass reminders); every signed-in user has their own inbox regardless.
-for _notify_role in (
+# Supplies and screening (linli.supplies, linli.screening): every worker sees the supply
+# requests, keeps the stock and works the screening targets of their nodes; grid leaders and up
+# also start screening campaigns. Volunteers reach supply requests through the work orders.
+for _staff_role in (
     Role.GRID_WORKER,
     Role.GRID_LEADER,
     Role.COMMUNITY_WORKER,
@@ -180,7 +190,13 @@ for _notify_role in (
     Role.SUBDISTRICT_OFFICER,
     Role.DISTRICT_ADMIN,
 ):
-    ROLE_PERMS[_notify_role] = ROLE_PERMS[_notify_role] | {
+    ROLE_PERMS[_staff_role] = ROLE_PERMS[_staff_role] | {
         Perm.VIEW_NOTIFICATIONS,
         Perm.SEND_NOTIFICATIONS,
+        Perm.VIEW_SUPPLIES,
+        Perm.MANAGE_STOCK,
+        Perm.VIEW_SCREENING,
+        Perm.WORK_SCREENING,
     }
+    if _staff_role != Role.GRID_WORKER:
+        ROLE_PERMS[_staff_role] = ROLE_PERMS[_staff_role] | {Perm.MANAGE_SCREENING}

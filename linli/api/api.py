@@ -67,6 +67,13 @@ api.add_router("/emergency-events", emergency_api.events_router)
 api.add_router("/arrivals", emergency_api.arrivals_router)
 api.add_router("/quarantines", emergency_api.quarantines_router)
 api.add_router("/check-ins", emergency_api.checkins_router)
+# Supplies and screening (linli.supplies, linli.screening): read-only lists.
+from linli.screening import api as screening_api  # noqa: E402
+from linli.supplies import api as supplies_api  # noqa: E402
+
+api.add_router("/supply-requests", supplies_api.requests_router)
+api.add_router("/stock-items", supplies_api.stock_router)
+api.add_router("/screening-targets", screening_api.targets_router)
 
 
 def _error(

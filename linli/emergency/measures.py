@@ -25,6 +25,9 @@ class MeasureLink:
     url: Callable[[Any], str]
     perm: str = ""
     portal: bool = False
+    # Portal links only: shown when this says so for the signed-in resident (e.g. only to a
+    # household under quarantine); None shows the link to every resident the event covers.
+    shown_to: Callable[[Any], bool] | None = None
 
 
 _LINKS: list[MeasureLink] = []
@@ -53,7 +56,11 @@ def workbench_url(name: str, *, event_arg: bool = True) -> Callable[[Any], str]:
 
 
 def links_for(
-    event: Any, *, portal: bool = False, allowed: Callable[[str], bool] | None = None
+    event: Any,
+    *,
+    portal: bool = False,
+    allowed: Callable[[str], bool] | None = None,
+    viewer: Any = None,
 ) -> list[dict[str, str]]:
     """The buttons of *event*'s measures for one face, in registration order; workbench links
     are kept only where ``allowed(perm)`` holds."""
@@ -65,6 +72,8 @@ def links_for(
         if link.portal != portal or link.measure not in on:
             continue
         if not portal and link.perm and allowed is not None and not allowed(link.perm):
+            continue
+        if portal and link.shown_to is not None and not link.shown_to(viewer):
             continue
         out.append({"label": str(link.label), "url": link.url(event), "measure": link.measure})
     return out

@@ -138,6 +138,11 @@ def event_dashboard(
     add("pending", grouped(arrivals.filter(decision=ArrivalDecision.PENDING)))
     add("quarantined", grouped(quarantines))
     add("released", grouped(quarantines.filter(status=QuarantineStatus.RELEASED)))
+    # Screening campaigns of the event (linli.screening): targets worked and verified.
+    from linli.screening.selectors import loop_counts
+
+    for key, pairs in loop_counts(user=user, event=event).items():
+        add(key, pairs)
     keys = [k for k in next(iter(rows.values()), {}) if k != "grid"]
     totals = {k: sum(r[k] for r in rows.values()) for k in keys}
     return {"rows": list(rows.values()), "totals": totals, "today": today}

@@ -15,6 +15,8 @@ from linli.register import services as reg
 from linli.register.models import Building, Dwelling, Estate
 from tests.emergency.walk import emergency_extras
 from tests.factories import PASSWORD, World
+from tests.screening.factories import screening_extras
+from tests.supplies.factories import supplies_extras
 
 API = "/api/v1"
 
@@ -85,6 +87,8 @@ def b_only(world: World) -> BOnly:
         actor=None, building=building, entrance=None, floor=1, number="101"
     )
     emergency_extras(world)  # grid B's emergency objects, for the emergency operations
+    supplies_extras(world)  # grid B's shopping list and stock item
+    screening_extras(world)  # grid B's screening campaign and targets
     return BOnly(estate, building, dwelling)
 
 

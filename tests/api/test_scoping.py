@@ -48,6 +48,7 @@ PARAM_RESOURCE = {
     "person_id": "persons",
     "order_id": "orders",
     "quarantine_id": "quarantines",
+    "supply_request_id": "supply-requests",
 }
 
 
@@ -71,7 +72,27 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
         "quarantines": list(
             Quarantine.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
         ),
+        **_supplies_screening_b(world),
     }
+
+
+def _supplies_screening_b(world: World) -> dict[str, list[int]]:
+    from linli.screening.models import ScreeningTarget
+    from linli.supplies.models import StockItem, SupplyRequest
+
+    found = {
+        "supply-requests": list(
+            SupplyRequest.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
+        ),
+        "stock-items": list(
+            StockItem.objects.filter(area=world.b.grid).values_list("pk", flat=True)
+        ),
+        "screening-targets": list(
+            ScreeningTarget.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
+        ),
+    }
+    assert all(found.values()), found  # the walk is not vacuous
+    return found
 
 
 def _order_b(world: World) -> Any:
@@ -166,8 +187,8 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
                 assert answer.data["count"] == 0, (rel, name, value)
         lists += 1
     # register (6, 7); orders +1 list +1 detail; reports +2 details (statistics, its DHIS2 form);
-    # emergency +3 lists +1 detail
-    assert (lists, details) == (10, 11)
+    # emergency +3 lists +1 detail; supplies +2 lists +1 detail; screening +1 list
+    assert (lists, details) == (13, 12)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:

@@ -41,7 +41,8 @@ def post(path: str, data: dict[str, Any], **headers: str) -> tuple[int, Any]:
 def test_services_lists_the_categories(db: None) -> None:
     status, data = get("/services.json")
     assert status == 200
-    assert len(data) == OrderCategory.objects.count() == 8
+    # The eight of issue 5 and 物资代购 (seeded by linli.supplies).
+    assert len(data) == OrderCategory.objects.count() == 9
     assert data[0] == {
         "service_code": "repair",
         "service_name": "Repair",

@@ -41,7 +41,7 @@ def emergency_portal_banner(context: dict[str, Any]) -> dict[str, Any]:
             {
                 "event": e,
                 "measures": [Measure(m).label for m in e.measures],
-                "links": links_for(e, portal=True),
+                "links": links_for(e, portal=True, viewer=getattr(request, "user", None)),
             }
             for e in events
         ]
