@@ -58,6 +58,10 @@ class Perm(StrEnum):
     MANAGE_EMERGENCY = "emergency.manage"
     # Work-order categories (linli.orders): one set for the deployment.
     MANAGE_ORDER_CATEGORIES = "orders.categories"
+    # Passes, checkpoints, gate scans, health codes and duty rosters (linli.passes).
+    VIEW_PASSES = "passes.view"
+    SCAN_PASSES = "passes.scan"
+    MANAGE_PASSES = "passes.manage"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -166,3 +170,21 @@ STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]
 # the district (their time limits bind every grid).
 for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
     ROLE_PERMS[_cat_role] = ROLE_PERMS[_cat_role] | {Perm.MANAGE_ORDER_CATEGORIES}
+
+# Passes and checkpoints (linli.passes): staff see passes, scans and rosters of their nodes,
+# issue and decide passes, set health codes and keep the rosters; a volunteer scans at the gates
+# of their grid (the gate page) and sees the roster they stand on.
+for _pass_role in (
+    Role.GRID_WORKER,
+    Role.GRID_LEADER,
+    Role.COMMUNITY_WORKER,
+    Role.COMMUNITY_HEAD,
+    Role.SUBDISTRICT_OFFICER,
+    Role.DISTRICT_ADMIN,
+):
+    ROLE_PERMS[_pass_role] = ROLE_PERMS[_pass_role] | {
+        Perm.VIEW_PASSES,
+        Perm.SCAN_PASSES,
+        Perm.MANAGE_PASSES,
+    }
+ROLE_PERMS[Role.VOLUNTEER] = ROLE_PERMS[Role.VOLUNTEER] | {Perm.SCAN_PASSES}
