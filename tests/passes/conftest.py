@@ -49,6 +49,10 @@ def world(db: None) -> World:
 def pw(world: World) -> PassWorld:
     event = passes_event(world)
     estate = world.a.building.estate
-    gate_a = ps.checkpoint_create(actor=world.a.worker, estate=estate, grid=world.a.grid, name="东门")
-    gate_b = ps.checkpoint_create(actor=world.b.worker, estate=estate, grid=world.b.grid, name="西门")
+    gate_a = ps.checkpoint_create(
+        actor=world.a.worker, estate=estate, grid=world.a.grid, name="东门"
+    )
+    gate_b = ps.checkpoint_create(
+        actor=world.b.worker, estate=estate, grid=world.b.grid, name="西门"
+    )
     return PassWorld(world, event, gate_a, gate_b, resident_user(world.a.householder))

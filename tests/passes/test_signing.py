@@ -7,8 +7,8 @@ import base64
 import time
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from linli.core import signing
 from linli.passes.signing import PassBody, Reason, token_sign, verify_token

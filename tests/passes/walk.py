@@ -73,7 +73,9 @@ def passes_extras(world: World) -> dict[str, Any]:
         starts_at=now + dt.timedelta(days=1),
         ends_at=now + dt.timedelta(days=1, hours=4),
     )
+    swap = ps.swap_request(actor=world.b.worker, shift=shift, to_user=world.head)
     return {
+        "swap_b": swap,
         "checkpoint_b": cp,
         "pass_b": visitor,
         "resident_pass_b": resident,
