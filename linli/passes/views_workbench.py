@@ -209,7 +209,7 @@ def gate(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "passes/gate.html",
-        {"cp": cp, "gate_data": gate_data, "gate_json": json.dumps(gate_data)},
+        {"cp": cp, "loaded_at": timezone.now(), "gate_json": json.dumps(gate_data)},
     )
 
 
