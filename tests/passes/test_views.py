@@ -176,3 +176,15 @@ def test_duty_swap_pages(pw: PassWorld) -> None:
     head.post(reverse("passes:swap_action", args=[swap.pk, "accept"]))
     c.post(reverse("passes:swap_action", args=[swap.pk, "approve"]))
     assert DutyShift.objects.get().user == w.head
+
+
+def test_person_page_links(pw: PassWorld) -> None:
+    c = _client(pw.w.a.worker)
+    page = c.get(reverse("workbench:person_detail", args=[pw.w.a.member.pk])).content.decode()
+    assert reverse("passes:health_code", args=[pw.w.a.member.pk]) in page
+    assert reverse("passes:resident_issue", args=[pw.w.a.household.pk]) in page
+    from linli.emergency import services as em
+
+    em.event_end(actor=None, event=pw.event)
+    page = c.get(reverse("workbench:person_detail", args=[pw.w.a.member.pk])).content.decode()
+    assert 'id="person-health-code"' not in page

@@ -1,0 +1,15 @@
+"""Background tasks of passes (run by the huey worker)."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from linli.passes.services import passes_expire_due
+
+
+@db_periodic_task(crontab(minute="*/10"))
+@lock_task("passes-expire")
+def expire_passes() -> int:
+    """Every ten minutes: passes whose time is over become expired (their timeline says so)."""
+    return passes_expire_due()
