@@ -422,6 +422,36 @@ def health_colour_of(p: AccessPass) -> str:
     return ""
 
 
+def health_colours_for_estate(estate_id: int, *, now: dt.datetime | None = None) -> dict[int, str]:
+    """Pass id -> colour for every valid pass of an estate (two queries, whatever the count):
+    what a gate page carries while health-code checks run. Ids and colours only, no names."""
+    at = _now(now)
+    live = AccessPass.objects.filter(
+        estate_id=estate_id, status=PassStatus.APPROVED, valid_until__gt=at
+    )
+    out: dict[int, str] = {}
+    for pk, colour in live.filter(
+        kind=PassKind.PERSON, person__health_code__isnull=False
+    ).values_list("pk", "person__health_code__colour"):
+        out[pk] = colour
+    rows = live.filter(kind=PassKind.HOUSEHOLD).values_list("pk", "household_id")
+    by_household: dict[int, list[int]] = {}
+    for pk, household_id in rows:
+        by_household.setdefault(household_id, []).append(pk)
+    codes = HealthCode.objects.filter(
+        person__household_id__in=list(by_household), person__status=PersonStatus.LIVING
+    ).values_list("person__household_id", "colour")
+    worst: dict[int, str] = {}
+    for household_id, colour in codes:
+        known = worst.get(household_id)
+        if known is None or _COLOUR_RANK[HealthColour(colour)] > _COLOUR_RANK[HealthColour(known)]:
+            worst[household_id] = colour
+    for household_id, colour in worst.items():
+        for pk in by_household[household_id]:
+            out[pk] = colour
+    return out
+
+
 # --- gate scans -----------------------------------------------------------------------------
 
 

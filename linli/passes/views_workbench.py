@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -189,13 +188,9 @@ def gate(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     cp = get_object_or_404(sel.checkpoints_visible(user, Perm.SCAN_PASSES), pk=pk)
     health_on = ps.measure_on(cp.grid, Measure.HEALTH_CODE)
-    colours: dict[int, str] = {}
-    if health_on:
-        # Colour per pass of this estate (no names): what the gate shows next to a valid code.
-        for p in sel.passes_visible(user).filter(estate=cp.estate, status=PassStatus.APPROVED):
-            colour = ps.health_colour_of(p)
-            if colour:
-                colours[p.pk] = colour
+    # The gate is in the user's scope; the colours are of every valid pass of its estate (a
+    # resident of a sibling grid passes this gate too), by pass id only.
+    colours = ps.health_colours_for_estate(cp.estate_id) if health_on else {}
     gate_data = {
         "checkpoint": cp.pk,
         "estate": cp.estate_id,
@@ -203,7 +198,6 @@ def gate(request: HttpRequest, pk: int) -> HttpResponse:
         "revoked": ps.revoked_pass_ids(cp.estate_id),
         "health_on": health_on,
         "colours": {str(k): v for k, v in colours.items()},
-        "scan_url": reverse("api:gate_scan_create"),
         "loaded_at": timezone.now().isoformat(),
     }
     return render(

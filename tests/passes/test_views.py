@@ -127,11 +127,16 @@ def test_gate_page_and_sync(pw: PassWorld) -> None:
     ps.health_code_set(actor=pw.w.a.worker, person=pw.w.a.member, colour="red")
     revoked = pw.visitor()
     ps.pass_revoke(actor=pw.w.a.worker, access_pass=revoked, reason="取消")
+    # Households: the worst colour of the living members; grid B's residents share the estate.
+    home_a = ps.resident_pass_issue(actor=pw.w.a.worker, household=pw.w.a.household)
+    ps.health_code_set(actor=pw.w.b.worker, person=pw.w.b.member, colour="green")
+    home_b = ps.resident_pass_issue(actor=pw.w.b.worker, household=pw.w.b.household)
     page = c.get(reverse("passes:gate", args=[pw.gate_a.pk])).content.decode()
     start = page.index('id="gate-data">') + len('id="gate-data">')
     data = json.loads(page[start : page.index("</script>", start)])
     assert data["revoked"] == [revoked.pk] and data["health_on"] is True
-    assert data["colours"] == {str(p.pk): "red"}
+    assert data["colours"] == {str(p.pk): "red", str(home_a.pk): "red", str(home_b.pk): "green"}
+    assert "李" not in page[start : page.index("</script>", start)]  # no names of grid B
     assert set(data["keys"]) == {"1"}
     url = reverse("passes:gate_sync", args=[pw.gate_a.pk])
     body = {
@@ -188,3 +193,23 @@ def test_person_page_links(pw: PassWorld) -> None:
     em.event_end(actor=None, event=pw.event)
     page = c.get(reverse("workbench:person_detail", args=[pw.w.a.member.pk])).content.decode()
     assert 'id="person-health-code"' not in page
+
+
+def test_volunteer_at_the_gate(pw: PassWorld) -> None:
+    from tests.volunteers.factories import approved_volunteer
+
+    volunteer = approved_volunteer(pw.w, pw.w.a.member).user
+    c = _client(volunteer)
+    assert c.get(reverse("passes:gate", args=[pw.gate_a.pk])).status_code == 200
+    assert c.get(reverse("passes:gate", args=[pw.gate_b.pk])).status_code == 404
+    assert c.get(reverse("passes:home")).status_code == 403
+    assert c.get(reverse("passes:duty")).status_code == 200
+    token = ps.pass_token(pw.visitor())
+    answer = c.post(
+        reverse("passes:gate_sync", args=[pw.gate_a.pk]),
+        {"token": token, "direction": "out", "client_id": "v-1"},
+        content_type="application/json",
+        headers={"Idempotency-Key": "v-1"},
+    )
+    assert answer.status_code == 201 and answer.json()["result"] == "ok"
+    assert GateScan.objects.get().scanned_by == volunteer
