@@ -638,10 +638,11 @@ def swap_decide(*, actor: Any, swap: ShiftSwap, approve: bool) -> ShiftSwap:
 @transaction.atomic
 def shift_finish(
     *, actor: Any, shift: DutyShift, note: str = "", now: dt.datetime | None = None
-) -> tuple[DutyShift, Any]:
+) -> tuple[DutyShift, Any, str]:
     """Mark a shift served (by the one on duty or a worker), once its time is over. For a
     volunteer it opens the points claim (volunteers.services.points_claim_for_shift); returns
-    (shift, claim or None)."""
+    (shift, claim or None, why no claim was opened — "" when one was or none was due). The
+    shift is recorded even when the claim cannot be opened (no points rule set here yet)."""
     from linli.volunteers.models import Volunteer, VolunteerStatus
     from linli.volunteers.services import points_claim_for_shift
 
@@ -657,10 +658,13 @@ def shift_finish(
             shift.note = note[:300]
         shift.save(update_fields=["ended_at", "note", "updated_at"])
         audit_record(actor=actor, action=AuditAction.CHANGE, obj=shift, changes={"ended": True})
-    claim = None
     is_volunteer = Volunteer.objects.filter(
         user_id=shift.user_id, status=VolunteerStatus.APPROVED
     ).exists()
-    if is_volunteer:
-        claim = points_claim_for_shift(shift=shift, volunteer_user=shift.user)
-    return shift, claim
+    if not is_volunteer:
+        return shift, None, ""
+    try:
+        # Its own savepoint: a refusal leaves the finished shift in place.
+        return shift, points_claim_for_shift(shift=shift, volunteer_user=shift.user), ""
+    except (ValidationError, PermissionDenied) as exc:
+        return shift, None, " ".join(getattr(exc, "messages", [str(exc)]))

@@ -267,13 +267,13 @@ def shift_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if action == "finish":
-                _shift, claim = ps.shift_finish(actor=user, shift=shift)
-                messages.success(
-                    request,
-                    _("Shift finished; the points claim is open.")
-                    if claim
-                    else _("Shift finished."),
-                )
+                _shift, claim, why = ps.shift_finish(actor=user, shift=shift)
+                if claim is not None:
+                    messages.success(request, _("Shift finished; the points claim is open."))
+                else:
+                    messages.success(request, _("Shift finished."))
+                if why:
+                    messages.warning(request, why)
                 return redirect("passes:duty")
             if action == "swap" and form.is_valid():
                 ps.swap_request(actor=user, shift=shift, to_user=form.cleaned_data["to_user"])

@@ -242,12 +242,16 @@ def test_roster_swap_and_points(pw: PassWorld, monkeypatch: pytest.MonkeyPatch) 
     # The shift ends; finishing it opens the volunteer's points claim (once).
     with pytest.raises(ValidationError):
         ps.shift_finish(actor=other, shift=shift)
-    vol.rule_create(actor=None, area=w.community, kind=RuleKind.CHECKPOINT_SHIFT, points=15)
     later = now + dt.timedelta(hours=6)
     monkeypatch.setattr(timezone, "now", lambda: later)  # the shift is over
-    shift, claim = ps.shift_finish(actor=other, shift=shift)
+    # No points rule yet: the shift is recorded, the claim is not opened, and we say why.
+    shift, claim, why = ps.shift_finish(actor=other, shift=shift)
+    assert shift.ended_at == shift.ends_at and claim is None and why
+    assert PointsClaim.objects.count() == 0
+    vol.rule_create(actor=None, area=w.community, kind=RuleKind.CHECKPOINT_SHIFT, points=15)
+    shift, claim, why = ps.shift_finish(actor=other, shift=shift)
     assert shift.ended_at == shift.ends_at
     assert claim is not None and claim.points == 15 and claim.volunteer.user == other
-    _again, claim2 = ps.shift_finish(actor=w.a.worker, shift=shift)
+    _again, claim2, _why = ps.shift_finish(actor=w.a.worker, shift=shift)
     assert claim2.pk == claim.pk and PointsClaim.objects.count() == 1
     assert DutyShift.objects.count() == 1
