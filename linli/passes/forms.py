@@ -49,8 +49,8 @@ class VisitorPassForm(forms.Form):
     reason = forms.CharField(
         label=_("Why they come"), max_length=200, widget=forms.TextInput(attrs=_C)
     )
-    valid_from = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs=_DT))
-    valid_until = forms.DateTimeField(label=_("Until"), widget=forms.DateTimeInput(attrs=_DT))
+    valid_from = forms.DateTimeField(label=_("Valid from"), widget=forms.DateTimeInput(attrs=_DT))
+    valid_until = forms.DateTimeField(label=_("Valid until"), widget=forms.DateTimeInput(attrs=_DT))
 
 
 class DecisionForm(forms.Form):
@@ -87,8 +87,8 @@ class ShiftForm(forms.Form):
     user = forms.ModelChoiceField(
         label=_("On duty"), queryset=User.objects.none(), widget=forms.Select(attrs=_S)
     )
-    starts_at = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs=_DT))
-    ends_at = forms.DateTimeField(label=_("Until"), widget=forms.DateTimeInput(attrs=_DT))
+    starts_at = forms.DateTimeField(label=_("Shift starts"), widget=forms.DateTimeInput(attrs=_DT))
+    ends_at = forms.DateTimeField(label=_("Shift ends"), widget=forms.DateTimeInput(attrs=_DT))
     note = forms.CharField(
         label=_("Note"), max_length=300, required=False, widget=forms.TextInput(attrs=_C)
     )

@@ -233,8 +233,8 @@ class DutyShift(ScopedModel):
     user = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("on duty")
     )
-    starts_at = models.DateTimeField(_("from"))
-    ends_at = models.DateTimeField(_("until"))
+    starts_at = models.DateTimeField(_("shift starts"))
+    ends_at = models.DateTimeField(_("shift ends"))
     ended_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     grid = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
