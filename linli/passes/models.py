@@ -158,6 +158,20 @@ class ScanResult(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+# Why a scan was refused, for people (the codes come from passes.signing and services).
+REASON_LABELS = {
+    "malformed": _("Not a Linli pass code."),
+    "bad_signature": _("Forged or damaged code: the signature does not match."),
+    "unknown_key": _("Signed with an unknown key."),
+    "not_yet_valid": _("Not valid yet."),
+    "expired": _("Expired."),
+    "revoked": _("Revoked."),
+    "wrong_estate": _("A pass for another estate."),
+    "unknown_pass": _("Unknown pass."),
+    "not_approved": _("Not approved."),
+}
+
+
 class GateScan(ScopedModel):
     """One scan at a gate (who, which gate, in or out, when, and the verdict).
 
@@ -192,6 +206,10 @@ class GateScan(ScopedModel):
             models.UniqueConstraint(fields=["checkpoint", "client_id"], name="passes_scan_client")
         ]
         verbose_name = _("gate scan")
+
+    @property
+    def reason_label(self) -> str:
+        return str(REASON_LABELS.get(self.reason, self.reason))
 
 
 class HealthColour(models.TextChoices):
