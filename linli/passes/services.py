@@ -668,3 +668,17 @@ def shift_finish(
         return shift, points_claim_for_shift(shift=shift, volunteer_user=shift.user), ""
     except (ValidationError, PermissionDenied) as exc:
         return shift, None, " ".join(getattr(exc, "messages", [str(exc)]))
+
+
+def shifts_finish_due(*, now: dt.datetime | None = None) -> int:
+    """Finish every shift whose time is over and that nobody marked (the periodic task), so a
+    volunteer's points claim opens when the shift ends; returns how many were finished."""
+    at = _now(now)
+    due = list(
+        DutyShift.objects.filter(ended_at__isnull=True, ends_at__lte=at).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in due:
+        shift_finish(actor=None, shift=DutyShift(pk=pk), now=at)
+    return len(due)

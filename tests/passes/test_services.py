@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from linli.audit.models import AuditEntry
 from linli.emergency import services as em
@@ -37,7 +37,7 @@ def test_visitor_pass_machine(pw: PassWorld) -> None:
         ps.pass_token(p)  # no code before approval
     with pytest.raises(ValidationError) as exc:
         ps.pass_decide(actor=pw.w.a.worker, access_pass=p, approve=False, note="")
-    assert "why" in str(exc.value).lower()
+    assert set(exc.value.message_dict) == {"note"}
     p = ps.pass_decide(actor=pw.w.a.worker, access_pass=p, approve=True)
     assert p.status == PassStatus.APPROVED and p.decided_by == pw.w.a.worker
     with pytest.raises(ValidationError):
@@ -89,7 +89,7 @@ def test_visitor_application_checks(pw: PassWorld) -> None:
         )
     # Once the event ends, no pass is needed (nor granted).
     em.event_end(actor=None, event=pw.event)
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         pw.visitor(approve=False)
     assert "No pass is needed" in str(exc.value)
     assert AccessPass.objects.count() == 0
@@ -253,5 +253,27 @@ def test_roster_swap_and_points(pw: PassWorld, monkeypatch: pytest.MonkeyPatch) 
     assert shift.ended_at == shift.ends_at
     assert claim is not None and claim.points == 15 and claim.volunteer.user == other
     _again, claim2, _why = ps.shift_finish(actor=w.a.worker, shift=shift)
+    assert ps.shifts_finish_due() == 0  # already finished
     assert claim2.pk == claim.pk and PointsClaim.objects.count() == 1
     assert DutyShift.objects.count() == 1
+
+
+def test_ended_shifts_finish_by_themselves(pw: PassWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = pw.w
+    volunteer = approved_volunteer(w, w.a.member).user
+    vol.rule_create(actor=None, area=w.community, kind=RuleKind.CHECKPOINT_SHIFT, points=8)
+    now = timezone.now()
+    ps.shift_create(
+        actor=w.a.worker,
+        checkpoint=pw.gate_a,
+        user=volunteer,
+        starts_at=now + dt.timedelta(minutes=10),
+        ends_at=now + dt.timedelta(hours=2),
+    )
+    assert ps.shifts_finish_due() == 0
+    later = now + dt.timedelta(hours=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert ps.shifts_finish_due() == 1
+    claim = PointsClaim.objects.get()
+    assert (claim.points, claim.volunteer.user) == (8, volunteer)
+    assert ps.shifts_finish_due() == 0
