@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "linli.emergency",
     "linli.supplies",
     "linli.screening",
+    "linli.passes",
 ]
 
 MIDDLEWARE = [

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("linli.notify.urls")),
     path("", include("linli.supplies.urls")),
     path("", include("linli.screening.urls")),
+    path("", include("linli.passes.urls")),
 ]

@@ -24,6 +24,9 @@ FILES: dict[str, str] = {
     "leaflet/dist/images": "leaflet/images",
     "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
     "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+    # The checkpoint phone page: Ed25519 checks and QR decoding with no network.
+    "@noble/ed25519/index.js": "noble-ed25519/ed25519.js",
+    "jsqr/dist/jsQR.js": "jsqr/jsQR.js",
 }
 
 

@@ -37,6 +37,7 @@ from tests.intake.factories import batch_b, profile_b
 from tests.notify.walk import notify_extras, notify_snapshot
 from tests.screening.factories import screening_extras, screening_snapshot
 from tests.supplies.factories import supplies_extras, supplies_snapshot
+from tests.passes.walk import passes_extras, passes_snapshot
 from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,16 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "emergency:portal_checkin": lambda w, x: x["quarantine_b"].pk,
     "emergency:portal_certificate": lambda w, x: x["quarantine_b"].pk,
     "emergency:person_measure": lambda w, x: w.b.member.pk,
+    "passes:pass_detail": lambda w, x: x["pass_b"].pk,
+    "passes:pass_action": lambda w, x: x["pass_b"].pk,
+    "passes:resident_issue": lambda w, x: w.b.household.pk,
+    "passes:gate": lambda w, x: x["checkpoint_b"].pk,
+    "passes:gate_sync": lambda w, x: x["checkpoint_b"].pk,
+    "passes:roster": lambda w, x: x["checkpoint_b"].pk,
+    "passes:shift_action": lambda w, x: x["shift_b"].pk,
+    "passes:swap_action": lambda w, x: x["swap_b"].pk,
+    "passes:health_code": lambda w, x: w.b.member.pk,
+    "passes:portal_pass": lambda w, x: x["pass_b"].pk,
     "intake:batch_detail": lambda w, x: batch_b(w).pk,
     "intake:batch_mapping": lambda w, x: batch_b(w).pk,
     "intake:batch_progress": lambda w, x: batch_b(w).pk,
@@ -146,6 +157,9 @@ EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "linkage:flag_action": {"action": "follow_up"},
     "orders:order_action": {"action": "accept"},
     "orders:portal_action": {"action": "cancel"},
+    "passes:pass_action": {"action": "revoke"},
+    "passes:shift_action": {"action": "finish"},
+    "passes:swap_action": {"action": "accept"},
 }
 
 LIST_PAGES = [
@@ -184,6 +198,11 @@ LIST_PAGES = [
     "emergency:quarantine_list",
     "emergency:task_list",
     "emergency:portal_home",
+    "passes:home",
+    "passes:pass_list",
+    "passes:scan_list",
+    "passes:duty",
+    "passes:portal_home",
     "intake:batch_list",
     "intake:upload",
     "intake:profile_list",
@@ -239,6 +258,8 @@ EXEMPT = {
     "emergency:arrive": "signed token names event and grid; tested in tests/emergency",
     "emergency:verify": "public by design: holds the public key only",
     "emergency:verify_online": "public by design: masked name only; tested in tests/emergency",
+    "passes:checkpoint_create": "estate and grid chosen in the form; tested in tests/passes",
+    "passes:portal_visitor": "for the resident's own household only; tested in tests/passes",
     # Work-order categories are one configuration for the deployment, like tags.
     "orders:category_list": "deployment configuration",
     "orders:category_create": "deployment configuration",
@@ -304,6 +325,7 @@ def extras(world: World) -> dict[str, Any]:
         **notify_extras(world),
         **supplies_extras(world),
         **screening_extras(world),
+        **passes_extras(world),
     }
 
 
@@ -382,6 +404,7 @@ def _snapshot() -> tuple[Any, ...]:
         AuditEntry.objects.filter(action="reveal").count(),
         list(WorkOrder.objects.order_by("pk").values_list("pk", "status", "level", "assignee_id")),
         emergency_snapshot(),
+        passes_snapshot(),
         OrderEvent.objects.count(),
         _linkage_snapshot(),
         notify_snapshot(),
@@ -452,6 +475,7 @@ def test_object_pages_answer_404_for_the_sibling_grid(world: World, extras: dict
     leader = _clients(world, extras)["grid leader A"]
     for name, id_of in OBJECT_PAGES.items():
         if name.startswith(("portal:", "orders:portal_", "supplies:portal_")):
+        if name.startswith(("portal:", "orders:portal_", "passes:portal_")):
             continue  # resident pages: staff are sent to the workbench, as for any id
         url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), "pk": id_of(world, extras)})
         for r in (leader.get(url), leader.post(url, data)):

@@ -68,6 +68,10 @@ class Perm(StrEnum):
     VIEW_SCREENING = "screening.view"
     WORK_SCREENING = "screening.work"
     MANAGE_SCREENING = "screening.manage"
+    # Passes, checkpoints, gate scans, health codes and duty rosters (linli.passes).
+    VIEW_PASSES = "passes.view"
+    SCAN_PASSES = "passes.scan"
+    MANAGE_PASSES = "passes.manage"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -182,6 +186,9 @@ for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
 # Supplies and screening (linli.supplies, linli.screening): every worker sees the supply
 # requests, keeps the stock and works the screening targets of their nodes; grid leaders and up
 # also start screening campaigns. Volunteers reach supply requests through the work orders.
+# Passes and checkpoints (linli.passes): staff see passes, scans and rosters of their nodes,
+# issue and decide passes, set health codes and keep the rosters; a volunteer scans at the gates
+# of their grid (the gate page) and sees the roster they stand on.
 for _staff_role in (
     Role.GRID_WORKER,
     Role.GRID_LEADER,
@@ -197,6 +204,10 @@ for _staff_role in (
         Perm.MANAGE_STOCK,
         Perm.VIEW_SCREENING,
         Perm.WORK_SCREENING,
+        Perm.VIEW_PASSES,
+        Perm.SCAN_PASSES,
+        Perm.MANAGE_PASSES,
     }
     if _staff_role != Role.GRID_WORKER:
         ROLE_PERMS[_staff_role] = ROLE_PERMS[_staff_role] | {Perm.MANAGE_SCREENING}
+ROLE_PERMS[Role.VOLUNTEER] = ROLE_PERMS[Role.VOLUNTEER] | {Perm.SCAN_PASSES}

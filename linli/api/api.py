@@ -134,3 +134,11 @@ def _malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         key = ".".join(str(p) for p in loc) or "__all__"
         errors.setdefault(key, []).append(str(item.get("msg", "")))
     return _error(request, 422, _("The request is not valid; see the messages per field."), errors)
+
+
+# Passes and checkpoints (linli.passes): gate scans, pass checks, health codes.
+from linli.passes import api as passes_api  # noqa: E402
+
+api.add_router("/gate-scans", passes_api.scans_router)
+api.add_router("/passes", passes_api.passes_router)
+api.add_router("/health-codes", passes_api.health_router)

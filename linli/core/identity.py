@@ -110,3 +110,12 @@ def mask_phone(number: str) -> str:
     if len(number) > 6:
         return number[:3] + "*" * (len(number) - 7) + number[-4:]
     return "*" * len(number)
+
+
+def mask_name(name: str) -> str:
+    """赵*行 — the first and last characters stay visible (a two-character name keeps the first)."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -3,27 +3,21 @@
 The payload is ``LQ1.<body>.<signature>``, both parts base64url without padding. The body is
 UTF-8 text, fields joined by ``|``: version, certificate number, masked name, quarantine kind,
 first day, release day, issuing community. The signature is Ed25519 over the body bytes, made
-with the deployment's key (``LINLI_SIGNING_KEY`` or generated once under
+with the deployment's key (linli.core.signing: ``LINLI_SIGNING_KEY`` or generated once under
 ``LINLI_VAR_DIR/secrets/signing_key``), so anyone holding the public key can check a scanned
 code without a network; ``/verify/<number>/`` answers whether it was revoked since.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
 import io
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import segno
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
-from linli.core.secrets import load_or_create_secret
+from linli.core import signing
 
 PREFIX = "LQ1"
 
@@ -61,44 +55,18 @@ class CertificateBody:
         return cls(*parts[1:])
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (ValueError, TypeError) as exc:
-        raise PayloadError("not base64") from exc
-
-
-@functools.cache
-def _private_key(seed_b64: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(base64.urlsafe_b64decode(seed_b64)[:32])
-
-
-def signing_key() -> Ed25519PrivateKey:
-    """The deployment's Ed25519 key (32-byte seed, base64), generated on first use."""
-    seed = (
-        getattr(settings, "LINLI_SIGNING_KEY", "")
-        or os.environ.get("LINLI_SIGNING_KEY", "")
-        or load_or_create_secret(settings.VAR_DIR / "secrets" / "signing_key", nbytes=32)
-    )
-    return _private_key(seed)
-
-
 def public_key_bytes() -> bytes:
-    return signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return signing.public_key_bytes()
 
 
 def public_key_b64() -> str:
     """The public key (raw 32 bytes, base64url) — published on /verify/ and in the CLI."""
-    return _b64(public_key_bytes())
+    return signing.public_key_b64()
 
 
 def payload_sign(body: CertificateBody) -> str:
     raw = body.encode()
-    return f"{PREFIX}.{_b64(raw)}.{_b64(signing_key().sign(raw))}"
+    return f"{PREFIX}.{signing.b64(raw)}.{signing.b64(signing.sign(raw))}"
 
 
 def payload_verify(payload: str, public_key: bytes | None = None) -> CertificateBody:
@@ -106,12 +74,11 @@ def payload_verify(payload: str, public_key: bytes | None = None) -> Certificate
     parts = payload.strip().split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
         raise PayloadError("not a Linli release certificate")
-    raw, sig = _unb64(parts[1]), _unb64(parts[2])
-    key = Ed25519PublicKey.from_public_bytes(public_key or public_key_bytes())
     try:
-        key.verify(sig, raw)
-    except InvalidSignature as exc:
-        raise PayloadError("the signature does not match") from exc
+        raw, sig = signing.unb64(parts[1]), signing.unb64(parts[2])
+        signing.verify(sig, raw, public_key)
+    except signing.SignatureError as exc:
+        raise PayloadError(str(exc)) from exc
     return CertificateBody.decode(raw)
 
 

@@ -27,7 +27,13 @@ from linli.areas.models import Area, AreaKind
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
-from linli.core.identity import mask_national_id, mask_phone, normalise_phone, parse_national_id
+from linli.core.identity import (
+    mask_name,
+    mask_national_id,
+    mask_phone,
+    normalise_phone,
+    parse_national_id,
+)
 from linli.core.scoping import scope_for
 from linli.emergency import certificates
 from linli.emergency.models import (
@@ -841,11 +847,7 @@ def missing_days(q: Quarantine, today: dt.date) -> list[dt.date]:
 
 
 def _mask_name(name: str) -> str:
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    return mask_name(name)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.forms.models import model_to_dict
 from linli.audit.models import AuditEntry
 from linli.emergency.models import Arrival, EmergencyEvent, Quarantine
 from linli.orders.models import OrderEvent, WorkOrder
+from linli.passes.models import Checkpoint, GateScan
 from linli.register.models import (
     Dwelling,
     Household,
@@ -27,6 +28,7 @@ from linli.register.models import (
 from tests.api.conftest import API, ApiClient, BOnly
 from tests.emergency.walk import emergency_snapshot
 from tests.factories import World, make_world
+from tests.passes.walk import passes_extras, passes_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +54,15 @@ PARAM_RESOURCE = {
 }
 
 
+def _passes_b(world: World) -> None:
+    """Grid B's gate, passes and a scan (made once per test)."""
+    if not Checkpoint.objects.filter(grid=world.b.grid).exists():
+        passes_extras(world)
+
+
 def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
     """Every object id of grid B, per resource."""
+    _passes_b(world)
     return {
         "areas": [world.b.grid.pk],
         "estates": [b_only.estate.pk],
@@ -73,6 +82,7 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
             Quarantine.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
         ),
         **_supplies_screening_b(world),
+        "gate-scans": list(GateScan.objects.filter(grid=world.b.grid).values_list("pk", flat=True)),
     }
 
 
@@ -129,6 +139,10 @@ def b_filter_values(world: World, b_only: BOnly) -> dict[str, list[str]]:
         "event": [
             str(pk)
             for pk in EmergencyEvent.objects.filter(areas=world.b.grid).values_list("pk", flat=True)
+        ],
+        "checkpoint": [
+            str(pk)
+            for pk in Checkpoint.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
         ],
     }
 
@@ -187,8 +201,9 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
                 assert answer.data["count"] == 0, (rel, name, value)
         lists += 1
     # register (6, 7); orders +1 list +1 detail; reports +2 details (statistics, its DHIS2 form);
-    # emergency +3 lists +1 detail; supplies +2 lists +1 detail; screening +1 list
-    assert (lists, details) == (13, 12)
+    # emergency +3 lists +1 detail; supplies +2 lists +1 detail; screening +1 list;
+    # passes +1 list (gate scans)
+    assert (lists, details) == (14, 12)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
@@ -219,6 +234,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "orders": list(WorkOrder.objects.values().order_by("pk")),
         "order_events": OrderEvent.objects.count(),
         "emergency": emergency_snapshot(),
+        "passes": passes_snapshot(),
     }
 
 
@@ -267,7 +283,29 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
             {"quarantine": q.pk, "temperature": "36.5"}
             for q in Quarantine.objects.filter(grid=world.b.grid)
         ],
+        # Grid B's gate, with a valid code of grid B's estate and of grid A's.
+        ("post", "/gate-scans"): [
+            {"checkpoint": cp.pk, "token": token, "direction": "in", "client_id": "walk-a"}
+            for cp in Checkpoint.objects.filter(grid=world.b.grid)
+            for token in _tokens()
+        ],
+        ("post", "/passes/verify"): [
+            {"checkpoint": cp.pk, "token": token}
+            for cp in Checkpoint.objects.filter(grid=world.b.grid)
+            for token in _tokens()
+        ],
+        ("post", "/health-codes"): [
+            {"person": p.pk, "colour": "red", "source": "越界"}
+            for p in (world.b.householder, world.b.member)
+        ],
     }
+
+
+def _tokens() -> list[str]:
+    from linli.passes.models import AccessPass
+    from linli.passes.services import pass_token
+
+    return [pass_token(p) for p in AccessPass.objects.filter(status="approved")]
 
 
 def test_every_write_on_grid_b_is_404_and_changes_nothing(

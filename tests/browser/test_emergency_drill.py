@@ -8,7 +8,10 @@ miss a day (the periodic reminder goes out on the console SMS backend, then a ta
 records the missed day on their behalf and releases them; the certificate's QR text verifies in
 the browser with the public key (and a tampered one does not); the head ends the event.
 
-Not in this drill yet: scanning a visitor pass at a gate (passes and checkpoints come later).
+The drill also runs passes and checkpoints: on day 0 the grid worker adds a gate, a resident
+applies on the portal for a visitor's pass, the worker approves it, the resident gets the code;
+the gate phone goes offline, checks the code in the browser (green), queues the scan and, back
+online, sends it exactly once; a forged, an expired and a revoked code show red.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from django.utils import timezone
 
 from linli.emergency.models import EmergencyEvent, Quarantine, RiskArea
 from linli.emergency.services import reminders_run
+from linli.passes import services as ps
+from linli.passes.models import AccessPass, Checkpoint, GateScan
+from linli.passes.signing import PassBody, token_sign
 from tests.factories import PASSWORD, World, make_phone, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -55,6 +61,136 @@ def _sign_in(page: Any, base: str, username: str) -> None:
 
 def _shot(page: Any, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"drill-{name}.png"), full_page=True)
+
+
+def _portal_sign_in(browser: Any, base: str, phone: str, capfd: Any) -> Any:
+    page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page.goto(f"{base}/p/login/")
+    page.fill("input[name=phone]", phone)
+    capfd.readouterr()
+    page.locator("form button[type=submit]").first.click()
+    page.locator("input[name=code]").wait_for()
+    match = re.search(rf"\[SMS → {phone}\].*?(\d{{6}})", capfd.readouterr().out)
+    assert match
+    page.fill("input[name=code]", match.group(1))
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/p/$"))
+    return page
+
+
+def _gate_check(gate: Any, token: str) -> tuple[str, str]:
+    """Type a code on the gate page; the verdict (ok/refused) and its text."""
+    gate.fill("#code", token)
+    gate.click("#check")
+    verdict = gate.locator("#verdict[data-result]")
+    verdict.wait_for()
+    result = verdict.get_attribute("data-result")
+    text = verdict.inner_text()
+    gate.evaluate("document.getElementById('verdict').removeAttribute('data-result')")
+    return str(result), text
+
+
+def _passes_drill(
+    browser: Any, base: str, w: World, worker: Any, artifacts: Path, capfd: Any
+) -> None:
+    """Day 0 of the drill: a gate, a visitor's pass, and scans at the gate (offline too)."""
+    # The grid worker adds a gate of the estate.
+    worker.goto(f"{base}/w/passes/checkpoints/new/")
+    worker.select_option("select[name=estate]", str(w.a.building.estate_id))
+    worker.select_option("select[name=grid]", str(w.a.grid.pk))
+    worker.fill("input[name=name]", "东门")
+    worker.get_by_role("button", name="保存").click()
+    worker.wait_for_url(re.compile(r"/w/passes/$"))
+    gate_cp = Checkpoint.objects.get()
+
+    # A resident applies for a visitor's pass from the emergency banner of the portal.
+    host = _portal_sign_in(browser, base, w.a.householder_phone, capfd)
+    host.locator("#emergency-banner a[data-measure=passes]").click()
+    host.wait_for_url(re.compile(r"/p/passes/$"))
+    host.get_by_role("link", name="为访客申请通行证").click()
+    host.fill("input[name=visitor_name]", "王来访")
+    host.fill("input[name=visitor_phone]", "139 0000 1111")
+    host.fill("input[name=reason]", "送药")
+    _shot(host, artifacts, "visitor-apply")
+    host.get_by_role("button", name="申请").click()
+    host.wait_for_url(re.compile(r"/p/passes/\d+/$"))
+    assert "等待网格员审批" in host.content()
+    visitor = AccessPass.objects.get()
+
+    # The worker approves it.
+    worker.goto(f"{base}/w/passes/")
+    worker.locator(f"#waiting a[data-pass='{visitor.pk}']").click()
+    _shot(worker, artifacts, "pass-decide")
+    worker.get_by_role("button", name="通过").click()
+    worker.locator("[data-status=approved]").first.wait_for()
+    visitor.refresh_from_db()
+    assert visitor.status == "approved"
+
+    # The resident sees the code to forward to the visitor.
+    host.reload()
+    host.locator("#pass-qr svg").wait_for()
+    token = host.locator("#pass-token").text_content().strip()
+    _shot(host, artifacts, "visitor-pass")
+
+    # A revoked resident pass, so the gate's revocation list holds one.
+    revoked = ps.resident_pass_issue(actor=w.a.worker, person=w.a.member)
+    revoked_token = ps.pass_token(revoked)
+    ps.pass_revoke(actor=w.a.worker, access_pass=revoked, reason="演练作废")
+
+    # The gate phone loads its page, then loses the network.
+    gate = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    _sign_in(gate, base, w.a.worker.username)
+    gate.goto(f"{base}/w/passes/gate/{gate_cp.pk}/")
+    gate.locator("#net-state[data-online='1']").wait_for()
+    gate.context.set_offline(True)
+    gate.locator("#net-state[data-online='0']").wait_for()
+    result, text = _gate_check(gate, token)
+    assert result == "ok", text
+    assert "准予通行" in text and "王*访" in text and "无健康码记录" in text
+    assert gate.locator("#queue-count").inner_text() == "1"
+    _shot(gate, artifacts, "gate-offline-ok")
+    assert GateScan.objects.count() == 0
+
+    # Back online: the queued scan is sent once, judged by the server too.
+    gate.context.set_offline(False)
+    gate.locator("#sent-count", has_text="1").wait_for()
+    assert gate.locator("#queue-count").inner_text() == "0"
+    scan = GateScan.objects.get()
+    assert (scan.access_pass_id, scan.result, scan.offline, scan.direction) == (
+        visitor.pk,
+        "ok",
+        True,
+        "in",
+    )
+    gate.wait_for_timeout(6000)  # a later periodic send must not store it again
+    assert GateScan.objects.count() == 1
+
+    # Forged, expired and revoked codes show red.
+    prefix, body, sig = token.split(".")
+    forged = f"{prefix}.{body}.{sig[:-3]}{'AAA' if sig[-3:] != 'AAA' else 'BBB'}"
+    result, text = _gate_check(gate, forged)
+    assert result == "refused" and "签名不符" in text
+    _shot(gate, artifacts, "gate-forged")
+    past = int(timezone.now().timestamp())
+    expired = token_sign(
+        PassBody(visitor.pk, "visitor", visitor.estate_id, past - 7200, past - 60, 1, "王*访")
+    )
+    result, text = _gate_check(gate, expired)
+    assert result == "refused" and "已过期" in text
+    result, text = _gate_check(gate, revoked_token)
+    assert result == "refused" and "已作废" in text
+    gate.locator("#sent-count", has_text="4").wait_for()
+    assert list(GateScan.objects.order_by("pk").values_list("result", "reason")) == [
+        ("ok", ""),
+        ("refused", "bad_signature"),
+        ("refused", "expired"),
+        ("refused", "revoked"),
+    ]
+    worker.goto(f"{base}/w/passes/scans/")
+    assert worker.locator("#scans tr[data-scan]").count() == 4
+    _shot(worker, artifacts, "gate-scans")
+    gate.close()
+    host.close()
 
 
 def test_emergency_drill(
@@ -134,6 +270,9 @@ def test_emergency_drill(
     _shot(worker, artifacts, "quarantines")
     worker.get_by_role("link", name="赵远行").click()
     worker.locator("#q-timeline li[data-kind=started]").wait_for()
+
+    # 3b. Passes and checkpoints, on day 0 (the gate phone's clock is the server's).
+    _passes_drill(browser, base, w, worker, artifacts, capfd)
 
     def check_in(temperature: str, *, cough: bool = False) -> None:
         resident.goto(f"{base}/p/e/")

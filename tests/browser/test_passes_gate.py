@@ -1,0 +1,67 @@
+"""The gate page's vendored libraries in a real browser: jsQR reads the QR code a pass page
+draws (the camera path, fed an image instead of a camera frame), and @noble/ed25519 accepts the
+token it decodes."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linli.emergency.certificates import qr_png
+from linli.passes import services as ps
+from tests.factories import PASSWORD, World, make_world
+from tests.passes.walk import passes_event
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@pytest.fixture
+def live_world(transactional_db: None) -> World:
+    return make_world()
+
+
+def test_gate_reads_a_pass_qr_code(
+    live_server: Any, live_world: World, browser: Any, artifacts: Path
+) -> None:
+    w = live_world
+    passes_event(w)
+    gate_cp = ps.checkpoint_create(
+        actor=None, estate=w.a.building.estate, grid=w.a.grid, name="东门"
+    )
+    token = ps.pass_token(ps.resident_pass_issue(actor=None, person=w.a.householder))
+    png = base64.b64encode(qr_png(token, scale=6)).decode()
+
+    page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/w/login/")
+    page.fill("input[name=username]", w.a.worker.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/w/$"))
+    page.goto(f"{live_server.url}/w/passes/gate/{gate_cp.pk}/")
+    page.locator("#net-state[data-online='1']").wait_for()
+    decoded = page.evaluate(
+        """async (png) => {
+          const img = new Image();
+          img.src = "data:image/png;base64," + png;
+          await img.decode();
+          const canvas = document.createElement("canvas");
+          canvas.width = img.width; canvas.height = img.height;
+          const ctx = canvas.getContext("2d");
+          ctx.drawImage(img, 0, 0);
+          const data = ctx.getImageData(0, 0, img.width, img.height);
+          const found = window.jsQR(data.data, data.width, data.height);
+          return found ? found.data : null;
+        }""",
+        png,
+    )
+    assert decoded == token
+    page.fill("#code", decoded)
+    page.click("#check")
+    page.locator("#verdict[data-result=ok]").wait_for()
+    assert "张*国" in page.locator("#verdict").inner_text()
+    page.locator("#sent-count", has_text="1").wait_for()
+    page.screenshot(path=str(artifacts / "passes-gate-qr.png"), full_page=True)
