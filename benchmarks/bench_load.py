@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--db", default=DEFAULT_DB, help="PostgreSQL URL of the benchmark's database")
     p.add_argument(
-        "--var", default="/tmp/linli-loadbench", help="LINLI_VAR_DIR of the benchmark server"
+        "--var", default=str(ROOT / "var" / "loadbench"), help="LINLI_VAR_DIR of the server"
     )
     p.add_argument("--reseed", action="store_true", help="drop, create and seed the database")
     p.add_argument("--people", type=int, default=5000, help="demo register size when seeding")
@@ -97,6 +97,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated target names (default: all available); the peer always runs",
     )
     p.add_argument("--json", default="", help="also write the results to this file")
+    p.add_argument(
+        "--py-spy",
+        default="",
+        metavar="DIR",
+        help="record the gunicorn workers with py-spy during each saturated run (raw stacks "
+        "into DIR) and print where their time went",
+    )
     p.add_argument(
         "--profile",
         type=int,
@@ -464,6 +471,7 @@ def measure(
     row: dict[str, Any] = {"target": target.name, "describe": target.describe}
     with RssSampler(server) as rss:
         if saturate:
+            spies = _spy_start(args, server, target.name)
             before = _db_counts()
             sat = run_wrk(
                 args,
@@ -473,12 +481,25 @@ def measure(
                 args.connections,
             )
             after = _db_counts()
+            if spies:
+                row["py_spy"] = _spy_report(spies)
             row["saturated"] = sat
             row["db"] = {k: after[k] - before[k] for k in after}
         if paced_rps:
-            # Each connection waits (connections / rate − time of an answer) between requests.
-            answer_ms = row["saturated"]["p50"] / 1000 if saturate else 0.0
-            think_ms = max(0.0, args.connections / paced_rps * 1000 - answer_ms)
+            # Each connection waits (connections / rate − time of an answer) between requests;
+            # the time of an answer at that load comes from a calibration run of --warmup s.
+            period_ms = args.connections / paced_rps * 1000
+            answer_ms = row["saturated"]["mean"] / 1000 if saturate else 0.0
+            think_ms = max(0.0, period_ms - answer_ms)
+            cal = run_wrk(
+                args,
+                server.base,
+                target.script(fixture, nonce + "c") + _lua_delay(think_ms),
+                args.warmup,
+                args.connections,
+            )
+            answer_ms = args.connections / cal["rps"] * 1000 - think_ms
+            think_ms = max(0.0, period_ms - answer_ms)
             paced = run_wrk(
                 args,
                 server.base,
@@ -491,6 +512,44 @@ def measure(
     row["peak_rss_mb"] = rss.peak_total / 1024
     row["peak_worker_rss_mb"] = rss.peak_worker / 1024
     return row
+
+
+def _spy_start(
+    args: argparse.Namespace, server: Server, name: str
+) -> list[tuple[subprocess.Popen[bytes], Path]]:
+    """py-spy on every gunicorn worker for the saturated run (idle time included: a worker
+    waiting on PostgreSQL is where a database-bound request spends its time)."""
+    if not args.py_spy:
+        return []
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    Path(args.py_spy).mkdir(parents=True, exist_ok=True)
+    out = []
+    for pid in _children(server.gunicorn):
+        path = Path(args.py_spy) / f"{name}-{pid}.txt"
+        cmd = [spy, "record", "--pid", str(pid), "--duration", str(args.duration), "--idle"]
+        cmd += ["--nonblocking", "--format", "raw", "--output", str(path)]
+        out.append(
+            (subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), path)
+        )
+    return out
+
+
+def _spy_report(spies: list[tuple[subprocess.Popen[bytes], Path]], top: int = 25) -> list[Any]:
+    """Share of the workers' samples spent inside each function (each counted once a stack)."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for proc, path in spies:
+        proc.wait(timeout=120)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            n = int(count)
+            total += n
+            for frame in set(stack.split(";")):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])
+    return [(frame, round(n / total, 3)) for frame, n in ranked[:top]] if total else []
 
 
 # --- the database -----------------------------------------------------------------------------
@@ -679,6 +738,8 @@ def report(rows: list[dict[str, Any]], skipped: list[str], args: argparse.Namesp
                 f"{_ms(res['p50']):>7} {_ms(res['p95']):>7} {_ms(res['p99']):>7} "
                 f"{res['errors'] + res['timeouts']:>6} {r['peak_rss_mb']:>7.0f}"
             )
+        for frame, share in r.get("py_spy", []):
+            print(f"{'':<14} py-spy {share:>6.1%}  {frame[:110]}")
         db = r["db"]
         if r["target"] != "bare":
             print(
