@@ -9,11 +9,12 @@ middleware, added by a benchmark-only URLconf (benchmarks/loadbench_settings.py)
 URLs never contain it.
 
 The load comes from ``wrk`` (apt package ``wrk``), driven by a Lua script the harness writes per
-target. Each target runs twice: *saturated* (closed loop, ``--connections`` connections, as fast
-as answers come) for the throughput, and *paced* at ``--paced`` times the peer's throughput (each
-connection waits a random think time between requests) for the latency at that load. Every
-target gets a short warm-up first. The client shares the machine's cores with the server, so
-it runs with few threads (``--threads``).
+target: closed loop, each of ``--connections`` connections sends its next request as soon as
+the answer came (every target gets a short warm-up first). ``--connections 2,8`` runs every
+target at each level; the load of a row is its concurrency, and its p99 is the latency at that
+load (wrk cannot pace requests here: its think time is skipped on connections the server
+closes, which gunicorn's sync workers do after every answer). The client shares the machine's
+cores with the server, so it runs with one thread by default (``--threads``).
 
 Targets (the TARGETS table; a row whose ``requires`` module is missing is skipped with a note):
   bare           GET /bench/bare, the peer.
@@ -29,7 +30,7 @@ the largest single worker), sampled every 0.2 s during the target's runs.
 Usage:
   apt-get install wrk     # once
   .venv/bin/python benchmarks/bench_load.py                 # seeds on first use, then measures
-  .venv/bin/python benchmarks/bench_load.py --reseed --people 5000 --quarantined 2000
+  .venv/bin/python benchmarks/bench_load.py --reseed --people 5000 --quarantined 1200
   .venv/bin/python benchmarks/bench_load.py --profile 50    # queries per check-in, in-process
   .venv/bin/python benchmarks/bench_load.py --workers 3 --duration 30 --json /tmp/load.json
 """
@@ -74,23 +75,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--var", default=str(ROOT / "var" / "loadbench"), help="LINLI_VAR_DIR of the server"
     )
     p.add_argument("--reseed", action="store_true", help="drop, create and seed the database")
-    p.add_argument("--people", type=int, default=5000, help="demo register size when seeding")
+    p.add_argument("--people", type=int, default=3000, help="demo register size when seeding")
     p.add_argument("--grids", type=int, default=6, help="grids (one worker token each) seeded")
     p.add_argument(
-        "--quarantined", type=int, default=1200, help="people put under quarantine when seeding"
+        "--quarantined", type=int, default=600, help="people put under quarantine when seeding"
     )
     p.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (linli serve)")
-    p.add_argument("--connections", type=int, default=8, help="wrk connections")
+    p.add_argument(
+        "--connections",
+        default="8",
+        help="wrk connections; a comma-separated list runs every target at each level",
+    )
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
     p.add_argument("--duration", type=int, default=20, help="seconds per measured run")
     p.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per target")
-    p.add_argument(
-        "--paced",
-        type=float,
-        default=0.5,
-        help="paced runs aim at this fraction of the peer's throughput (0: no paced runs)",
-    )
     p.add_argument(
         "--targets",
         default="",
@@ -101,7 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--py-spy",
         default="",
         metavar="DIR",
-        help="record the gunicorn workers with py-spy during each saturated run (raw stacks "
+        help="record the gunicorn workers with py-spy during each measured run (raw stacks "
         "into DIR) and print where their time went",
     )
     p.add_argument(
@@ -115,13 +114,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(selected_names(args)) - {t.name for t in TARGETS}
     if unknown:
         p.error(f"unknown target(s): {', '.join(sorted(unknown))}")
-    for name in ("workers", "connections", "threads", "duration"):
+    try:
+        args.levels = [int(c) for c in str(args.connections).split(",") if c.strip()]
+    except ValueError:
+        p.error("--connections takes whole numbers, e.g. 2,8")
+    if not args.levels or min(args.levels) < 1:
+        p.error("--connections must be at least 1")
+    for name in ("workers", "threads", "duration"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be at least 1")
-    if args.threads > args.connections:
+    if args.threads > min(args.levels):
         p.error("--threads cannot exceed --connections")
-    if not 0 <= args.paced <= 1:
-        p.error("--paced is a fraction of the peer's throughput, between 0 and 1")
     return args
 
 
@@ -153,13 +156,6 @@ setup = function(thread)
   thread:set("tid", nthreads)
 end
 """
-
-
-def _lua_delay(think_ms: float) -> str:
-    """A random (exponential) think time between a connection's requests: a paced run."""
-    if think_ms <= 0:
-        return ""
-    return f"delay = function() return -math.log(1 - math.random()) * {think_ms:.3f} end\n"
 
 
 def _lua_str(s: str) -> str:
@@ -447,10 +443,20 @@ def run_wrk(
 
 
 def _db_counts() -> dict[str, int]:
+    """Check-ins and idempotency records, counted in one statement (one snapshot: a commit
+    landing between two counts would make them disagree)."""
+    from django.db import connection
+
     from linli.api.models import IdempotencyRecord
     from linli.emergency.models import CheckIn
 
-    return {"checkins": CheckIn.objects.count(), "records": IdempotencyRecord.objects.count()}
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT (SELECT count(*) FROM {CheckIn._meta.db_table}), "  # noqa: S608
+            f"(SELECT count(*) FROM {IdempotencyRecord._meta.db_table})"
+        )
+        checkins, records = cur.fetchone()
+    return {"checkins": checkins, "records": records}
 
 
 def measure(
@@ -458,57 +464,28 @@ def measure(
     server: Server,
     fixture: dict[str, Any],
     target: Target,
-    paced_rps: float | None,
-    *,
-    saturate: bool = True,
+    connections: int,
 ) -> dict[str, Any]:
-    """Warm up, then the saturated run and (when *paced_rps*) the paced run of one target."""
+    """Warm up, then one measured run of a target at a concurrency."""
     if target.prepare is not None:
         fixture = target.prepare(fixture, server.base, min(300, len(fixture["pairs"])))
     nonce = uuid.uuid4().hex[:12]
-    script = target.script(fixture, nonce)
-    run_wrk(args, server.base, script, args.warmup, args.connections)
-    row: dict[str, Any] = {"target": target.name, "describe": target.describe}
+    run_wrk(args, server.base, target.script(fixture, nonce + "w"), args.warmup, connections)
+    row: dict[str, Any] = {
+        "target": target.name,
+        "describe": target.describe,
+        "connections": connections,
+    }
     with RssSampler(server) as rss:
-        if saturate:
-            spies = _spy_start(args, server, target.name)
-            before = _db_counts()
-            sat = run_wrk(
-                args,
-                server.base,
-                target.script(fixture, nonce + "s"),
-                args.duration,
-                args.connections,
-            )
-            after = _db_counts()
-            if spies:
-                row["py_spy"] = _spy_report(spies)
-            row["saturated"] = sat
-            row["db"] = {k: after[k] - before[k] for k in after}
-        if paced_rps:
-            # Each connection waits (connections / rate − time of an answer) between requests;
-            # the time of an answer at that load comes from a calibration run of --warmup s.
-            period_ms = args.connections / paced_rps * 1000
-            answer_ms = row["saturated"]["mean"] / 1000 if saturate else 0.0
-            think_ms = max(0.0, period_ms - answer_ms)
-            cal = run_wrk(
-                args,
-                server.base,
-                target.script(fixture, nonce + "c") + _lua_delay(think_ms),
-                args.warmup,
-                args.connections,
-            )
-            answer_ms = args.connections / cal["rps"] * 1000 - think_ms
-            think_ms = max(0.0, period_ms - answer_ms)
-            paced = run_wrk(
-                args,
-                server.base,
-                target.script(fixture, nonce + "p") + _lua_delay(think_ms),
-                args.duration,
-                args.connections,
-            )
-            paced["aimed_rps"] = paced_rps
-            row["paced"] = paced
+        spies = _spy_start(args, server, f"{target.name}-c{connections}")
+        before = _db_counts()
+        row["result"] = run_wrk(
+            args, server.base, target.script(fixture, nonce), args.duration, connections
+        )
+        after = _db_counts()
+        row["db"] = {k: after[k] - before[k] for k in after}
+        if spies:
+            row["py_spy"] = _spy_report(spies)
     row["peak_rss_mb"] = rss.peak_total / 1024
     row["peak_worker_rss_mb"] = rss.peak_worker / 1024
     return row
@@ -517,7 +494,7 @@ def measure(
 def _spy_start(
     args: argparse.Namespace, server: Server, name: str
 ) -> list[tuple[subprocess.Popen[bytes], Path]]:
-    """py-spy on every gunicorn worker for the saturated run (idle time included: a worker
+    """py-spy on every gunicorn worker for the measured run (idle time included: a worker
     waiting on PostgreSQL is where a database-bound request spends its time)."""
     if not args.py_spy:
         return []
@@ -534,9 +511,11 @@ def _spy_start(
     return out
 
 
-def _spy_report(spies: list[tuple[subprocess.Popen[bytes], Path]], top: int = 25) -> list[Any]:
-    """Share of the workers' samples spent inside each function (each counted once a stack)."""
-    inclusive: dict[str, int] = {}
+def _spy_report(spies: list[tuple[subprocess.Popen[bytes], Path]], top: int = 12) -> list[Any]:
+    """Where the workers' samples were: the innermost frames (own time, including waiting on
+    PostgreSQL), then the share spent inside each of Linli's own functions."""
+    own: dict[str, int] = {}
+    inside: dict[str, int] = {}
     total = 0
     for proc, path in spies:
         proc.wait(timeout=120)
@@ -544,12 +523,19 @@ def _spy_report(spies: list[tuple[subprocess.Popen[bytes], Path]], top: int = 25
             continue
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            n = int(count)
+            frames, n = stack.split(";"), int(count)
             total += n
-            for frame in set(stack.split(";")):
-                inclusive[frame] = inclusive.get(frame, 0) + n
-    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])
-    return [(frame, round(n / total, 3)) for frame, n in ranked[:top]] if total else []
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+            for frame in {f for f in frames if "(linli/" in f}:
+                inside[frame] = inside.get(frame, 0) + n
+    if not total:
+        return []
+
+    def ranked(counts: dict[str, int], label: str) -> list[tuple[str, float]]:
+        best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+        return [(f"{label} {frame}", round(n / total, 3)) for frame, n in best]
+
+    return ranked(own, "own") + ranked(inside, "in")
 
 
 # --- the database -----------------------------------------------------------------------------
@@ -715,55 +701,55 @@ def _ms(us: float) -> str:
 
 
 def report(rows: list[dict[str, Any]], skipped: list[str], args: argparse.Namespace) -> None:
-    bare = next(r for r in rows if r["target"] == "bare")["saturated"]["rps"]
+    """One line per (target, concurrency); the ratio is to the peer at the same concurrency."""
+    bare = {r["connections"]: r["result"]["rps"] for r in rows if r["target"] == "bare"}
     print()
     print(
-        f"workers={args.workers} connections={args.connections} wrk threads={args.threads} "
-        f"duration={args.duration}s cores={os.cpu_count()} load={os.getloadavg()[0]:.1f}"
+        f"workers={args.workers} wrk threads={args.threads} duration={args.duration}s "
+        f"cores={os.cpu_count()} load average now={os.getloadavg()[0]:.1f}"
     )
     head = (
-        f"{'target':<14} {'run':<9} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>6} {'RSS MB':>7}"
+        f"{'target':<14} {'conns':>5} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'errors':>6} {'RSS MB':>7} {'worker':>6}"
     )
     print(head)
     print("-" * len(head))
     for r in rows:
-        for kind in ("saturated", "paced"):
-            res = r.get(kind)
-            if res is None:
-                continue
-            res["ratio"] = res["rps"] / bare
-            print(
-                f"{r['target']:<14} {kind:<9} {res['rps']:>8.1f} {res['ratio']:>6.2f} "
-                f"{_ms(res['p50']):>7} {_ms(res['p95']):>7} {_ms(res['p99']):>7} "
-                f"{res['errors'] + res['timeouts']:>6} {r['peak_rss_mb']:>7.0f}"
-            )
+        res = r["result"]
+        res["ratio"] = res["rps"] / bare[r["connections"]]
+        print(
+            f"{r['target']:<14} {r['connections']:>5} {res['rps']:>8.1f} {res['ratio']:>6.3f} "
+            f"{_ms(res['p50']):>7} {_ms(res['p95']):>7} {_ms(res['p99']):>7} "
+            f"{res['errors'] + res['timeouts']:>6} {r['peak_rss_mb']:>7.0f} "
+            f"{r['peak_worker_rss_mb']:>6.0f}"
+        )
         for frame, share in r.get("py_spy", []):
             print(f"{'':<14} py-spy {share:>6.1%}  {frame[:110]}")
         db = r["db"]
         if r["target"] != "bare":
             print(
-                f"{'':<14} saturated run wrote {db['checkins']} check-ins, {db['records']} "
-                f"idempotency records for {r['saturated']['requests']} answers"
+                f"{'':<20} wrote {db['checkins']} check-ins and {db['records']} idempotency "
+                f"records for {res['requests']} answers"
             )
     for note in skipped:
         print(f"skipped: {note}")
 
 
 def check(rows: list[dict[str, Any]]) -> list[str]:
-    """What must hold of the database after the runs (wrk stops mid-flight: ≤ connections)."""
+    """What must hold of the database after the runs (wrk stops with requests in flight, so
+    a few more may be stored than were answered, never fewer)."""
     problems = []
     for r in rows:
-        sat, db = r["saturated"], r["db"]
-        if sat["errors"] or sat["timeouts"]:
-            problems.append(f"{r['target']}: {sat['errors']} errors, {sat['timeouts']} timeouts")
+        res, db, name = r["result"], r["db"], f"{r['target']} c={r['connections']}"
+        if res["errors"] or res["timeouts"]:
+            problems.append(f"{name}: {res['errors']} errors, {res['timeouts']} timeouts")
         target = next(t for t in TARGETS if t.name == r["target"])
         if target.writes_checkins and db["checkins"] != db["records"]:
-            problems.append(f"{r['target']}: check-ins {db['checkins']} ≠ records {db['records']}")
-        if target.writes_checkins and db["checkins"] < sat["requests"]:
-            problems.append(f"{r['target']}: fewer check-ins stored than answered")
+            problems.append(f"{name}: check-ins {db['checkins']} ≠ records {db['records']}")
+        if target.writes_checkins and db["checkins"] < res["requests"]:
+            problems.append(f"{name}: fewer check-ins stored than answered")
         if target.stores_nothing and (db["checkins"] or db["records"]):
-            problems.append(f"{r['target']}: a retry stored something: {db}")
+            problems.append(f"{name}: a retry stored something: {db}")
     return problems
 
 
@@ -785,18 +771,9 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(args, env)
     rows: list[dict[str, Any]] = []
     try:
-        peer = measure(args, server, fixture, chosen[0], None)
-        rows.append(peer)
-        paced_rps = args.paced * peer["saturated"]["rps"] if args.paced else None
-        if paced_rps:
-            again = measure(args, server, fixture, chosen[0], paced_rps, saturate=False)
-            peer["paced"] = again["paced"]
-            peer["peak_rss_mb"] = max(peer["peak_rss_mb"], again["peak_rss_mb"])
-            peer["peak_worker_rss_mb"] = max(
-                peer["peak_worker_rss_mb"], again["peak_worker_rss_mb"]
-            )
-        for target in chosen[1:]:
-            rows.append(measure(args, server, fixture, target, paced_rps))
+        for connections in args.levels:
+            for target in chosen:
+                rows.append(measure(args, server, fixture, target, connections))
     finally:
         server.stop()
     report(rows, skipped, args)

@@ -25,7 +25,8 @@ def bench() -> ModuleType:
 
 def test_defaults_and_target_table(bench: ModuleType) -> None:
     args = bench.parse_args([])
-    assert (args.workers, args.connections, args.paced) == (2, 8, 0.5)
+    assert (args.workers, args.levels) == (2, [8])
+    assert bench.parse_args(["--connections", "2,8"]).levels == [2, 8]
     assert args.db.endswith("/linli_loadbench")
     assert [t.name for t in bench.TARGETS][:3] == ["bare", "checkin", "checkin-retry"]
     assert bench.selected_names(bench.parse_args(["--targets", "checkin, bare"])) == [
@@ -40,7 +41,7 @@ def test_defaults_and_target_table(bench: ModuleType) -> None:
         ["--targets", "nope"],
         ["--workers", "0"],
         ["--threads", "9", "--connections", "8"],
-        ["--paced", "1.5"],
+        ["--connections", "2,x"],
     ],
 )
 def test_bad_arguments_are_refused(bench: ModuleType, argv: list[str]) -> None:
@@ -61,4 +62,3 @@ def test_check_in_script_sends_every_person_with_unique_keys(bench: ModuleType) 
     # Key = run nonce, wrk thread, request number: unique across threads and runs.
     assert '["Idempotency-Key"] = nonce .. "-" .. tid .. "-" .. n' in lua
     assert 'local nonce = "nonce1"' in lua
-    assert bench._lua_delay(0) == "" and "math.log" in bench._lua_delay(5.0)
