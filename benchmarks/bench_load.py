@@ -83,6 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (linli serve)")
     p.add_argument(
+        "--server-threads", type=int, default=1, help="threads per worker (linli serve --threads)"
+    )
+    p.add_argument(
         "--connections",
         default="8",
         help="wrk connections; a comma-separated list runs every target at each level",
@@ -120,9 +123,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--connections takes whole numbers, e.g. 2,8")
     if not args.levels or min(args.levels) < 1:
         p.error("--connections must be at least 1")
-    for name in ("workers", "threads", "duration"):
+    for name in ("workers", "server_threads", "threads", "duration"):
         if getattr(args, name) < 1:
-            p.error(f"--{name} must be at least 1")
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.threads > min(args.levels):
         p.error("--threads cannot exceed --connections")
     return args
@@ -345,6 +348,8 @@ class Server:
                 str(self.port),
                 "--workers",
                 str(args.workers),
+                "--threads",
+                str(args.server_threads),
             ],
             cwd=ROOT,
             env={**env, "DJANGO_SETTINGS_MODULE": "benchmarks.loadbench_settings"},
@@ -705,7 +710,8 @@ def report(rows: list[dict[str, Any]], skipped: list[str], args: argparse.Namesp
     bare = {r["connections"]: r["result"]["rps"] for r in rows if r["target"] == "bare"}
     print()
     print(
-        f"workers={args.workers} wrk threads={args.threads} duration={args.duration}s "
+        f"workers={args.workers}x{args.server_threads} threads, wrk threads={args.threads}, "
+        f"duration={args.duration}s "
         f"cores={os.cpu_count()} load average now={os.getloadavg()[0]:.1f}"
     )
     head = (
