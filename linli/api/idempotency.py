@@ -63,16 +63,17 @@ def idempotent(
     try:
         with transaction.atomic():
             status, answer = run()
+            # No savepoint of its own (two round trips fewer per write): a losing insert
+            # rolls the whole work back anyway, through _Lost leaving the outer block.
             try:
-                with transaction.atomic():
-                    IdempotencyRecord.objects.create(
-                        user=user,
-                        key=key,
-                        operation=operation,
-                        request_hash=digest,
-                        status_code=status,
-                        body=answer,
-                    )
+                IdempotencyRecord.objects.create(
+                    user=user,
+                    key=key,
+                    operation=operation,
+                    request_hash=digest,
+                    status_code=status,
+                    body=answer,
+                )
             except IntegrityError:
                 raise _Lost from None
     except _Lost:

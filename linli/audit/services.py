@@ -47,7 +47,9 @@ def audit_record(
             .order_by("-depth")
             .first()
         )
-    with transaction.atomic():
+    # Inside a caller's transaction no savepoint is taken (two round trips fewer per audited
+    # write): an entry that cannot be written fails the caller's whole work, as it must.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])

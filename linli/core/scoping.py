@@ -34,6 +34,8 @@ class Scope:
     """The subtree roots (materialised paths) a user holds a permission on."""
 
     paths: tuple[str, ...]
+    # Every root is a grid (a grid worker's scope): then it is narrow without counting.
+    grids_only: bool = False
 
     @cached_property
     def is_wide(self) -> bool:
@@ -46,6 +48,8 @@ class Scope:
         """
         from linli.areas.models import Area, AreaKind
 
+        if self.grids_only and len(self.paths) <= WIDE_SCOPE_GRIDS:
+            return False  # no query: a grid holds one grid (the count would say so)
         grids = Area.objects.subtree_ids(list(self.paths)).filter(kind=AreaKind.GRID)
         return grids[: WIDE_SCOPE_GRIDS + 1].count() > WIDE_SCOPE_GRIDS
 
@@ -99,13 +103,20 @@ def scope_for(user: Any, perm: Perm | str) -> Scope:
     if "__bindings__" not in cache:
         # One query per request for all permissions (pages ask for several).
         cache["__bindings__"] = list(
-            user.role_bindings.filter(is_active=True).values_list("role", "area__path")
+            user.role_bindings.filter(is_active=True).values_list(
+                "role", "area__path", "area__kind"
+            )
         )
-    paths: set[str] = set()
-    for role, path in cache["__bindings__"]:
+    from linli.areas.models import AreaKind
+
+    kinds: dict[str, str] = {}
+    for role, path, kind in cache["__bindings__"]:
         if perm in ROLE_PERMS.get(role, frozenset()):
-            paths.add(path)
-    scope = Scope(paths=_minimal(paths))
+            kinds[path] = kind
+    roots = _minimal(set(kinds))
+    scope = Scope(
+        paths=roots, grids_only=bool(roots) and all(kinds[p] == AreaKind.GRID for p in roots)
+    )
     cache[key] = scope
     return scope
 

@@ -773,7 +773,9 @@ def quarantine_start(
 
 
 def _locked(q: Quarantine) -> Quarantine:
-    return Quarantine.objects.select_for_update().get(pk=q.pk)
+    # The grid comes in the same query (every caller audits against it); only the measure's
+    # row is locked, not its grid's.
+    return Quarantine.objects.select_for_update(of=("self",)).select_related("grid").get(pk=q.pk)
 
 
 @transaction.atomic

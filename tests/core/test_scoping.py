@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from linli.accounts.models import User
@@ -103,3 +105,19 @@ def test_wide_scope_filter_selects_the_same_rows(
     assert scope_for(head, Perm.VIEW_REGISTER).is_wide
     assert set(model.objects.restrict(head).values_list("pk", flat=True)) == narrow
     assert set(model.objects.restrict(worker).values_list("pk", flat=True)) == narrow_a
+
+
+def test_a_grid_scope_is_narrow_without_counting(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    """A grid worker's scope (roots that are grids) is known narrow from its bindings alone;
+    wider scopes still count their grids."""
+    worker = User.objects.get(pk=world.a.worker.pk)
+    head = User.objects.get(pk=world.head.pk)
+    worker_scope = scope_for(worker, Perm.VIEW_REGISTER)
+    head_scope = scope_for(head, Perm.VIEW_REGISTER)
+    assert worker_scope.grids_only and not head_scope.grids_only
+    with django_assert_num_queries(0):
+        assert worker_scope.is_wide is False
+    with django_assert_num_queries(1):
+        assert head_scope.is_wide is False  # the test community has two grids

@@ -15,6 +15,27 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 
+def web_command(opts: dict[str, Any]) -> list[str]:
+    """The gunicorn command line for *opts* (host, port, workers, threads)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "linli.wsgi:application",
+        "--bind",
+        f"{opts['host']}:{opts['port']}",
+        "--workers",
+        str(opts["workers"]),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
+    if opts.get("threads", 1) > 1:
+        cmd += ["--threads", str(opts["threads"])]
+    return cmd
+
+
 class Command(BaseCommand):
     help = "Serve Linli: web server (gunicorn) + background worker (huey), stopped together."
 
@@ -22,6 +43,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=1,
+            help="threads per web worker (above 1: gunicorn's threaded workers, which overlap "
+            "requests waiting on the database at less memory than more processes)",
+        )
         parser.add_argument("--demo", action="store_true", help="print the demo accounts")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -30,22 +58,7 @@ class Command(BaseCommand):
             "worker": subprocess.Popen(
                 [sys.executable, "-m", "linli.cli", "run_huey", "--workers", "2"]
             ),
-            "web": subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "linli.wsgi:application",
-                    "--bind",
-                    f"{opts['host']}:{opts['port']}",
-                    "--workers",
-                    str(opts["workers"]),
-                    "--access-logfile",
-                    "-",
-                    "--graceful-timeout",
-                    "5",
-                ]
-            ),
+            "web": subprocess.Popen(web_command(opts)),
         }
         self._banner(base, demo=opts["demo"])
         stopping = False
