@@ -67,6 +67,10 @@ SYNONYMS = {
     "What was done", "Residency", "Department", "Cancelled", "API", "department", "due",
     "Progress", "Householder", "Moved house", "Use a colour like #1a2b3c.", "Imported",
     "Residents", "Done", "Source", "Running", "Row",
+    # one English word, two meanings in context (a pass issued / stock issued out; a message
+    # sent / a gate scan uploaded; who receives a message / who receives stock; SMS tries /
+    # screening calls)
+    "Issue", "Recipient", "recipient", "Sent", "sent", "attempts",
 }  # fmt: skip
 
 

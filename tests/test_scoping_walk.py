@@ -474,8 +474,7 @@ def test_object_pages_answer_404_for_the_sibling_grid(world: World, extras: dict
     # Those who hold the permission on their own grid get exactly 404 for B's objects.
     leader = _clients(world, extras)["grid leader A"]
     for name, id_of in OBJECT_PAGES.items():
-        if name.startswith(("portal:", "orders:portal_", "supplies:portal_")):
-        if name.startswith(("portal:", "orders:portal_", "passes:portal_")):
+        if name.startswith(("portal:", "orders:portal_", "supplies:portal_", "passes:portal_")):
             continue  # resident pages: staff are sent to the workbench, as for any id
         url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), "pk": id_of(world, extras)})
         for r in (leader.get(url), leader.post(url, data)):
