@@ -35,9 +35,9 @@ from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.intake.factories import batch_b, profile_b
 from tests.notify.walk import notify_extras, notify_snapshot
+from tests.passes.walk import passes_extras, passes_snapshot
 from tests.screening.factories import screening_extras, screening_snapshot
 from tests.supplies.factories import supplies_extras, supplies_snapshot
-from tests.passes.walk import passes_extras, passes_snapshot
 from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
