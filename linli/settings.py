@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "linli.volunteers",
     "linli.reports",
     "linli.emergency",
+    "linli.health",
 ]
 
 MIDDLEWARE = [

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("linli.orders.urls")),
     path("", include("linli.volunteers.urls")),
     path("", include("linli.emergency.urls")),
+    path("", include("linli.health.urls")),
 ]

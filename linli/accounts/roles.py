@@ -58,6 +58,10 @@ class Perm(StrEnum):
     MANAGE_EMERGENCY = "emergency.manage"
     # Work-order categories (linli.orders): one set for the deployment.
     MANAGE_ORDER_CATEGORIES = "orders.categories"
+    # Tests and vaccinations (linli.health): health data, its own permissions.
+    VIEW_HEALTH = "health.view"
+    RECORD_HEALTH = "health.record"
+    MANAGE_TEST_ROUNDS = "health.rounds"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -166,3 +170,17 @@ STAFF_ROLES = [r for r in Role if r not in (Role.RESIDENT,)]
 # the district (their time limits bind every grid).
 for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
     ROLE_PERMS[_cat_role] = ROLE_PERMS[_cat_role] | {Perm.MANAGE_ORDER_CATEGORIES}
+
+# Tests and vaccinations (linli.health): results and vaccinations are health data. Workers see
+# and record them in their nodes (sampling, results, doses); heads (community and up) also open
+# and close test rounds. Departments and building leaders get none of it.
+_HEALTH_PERMS: dict[str, set[Perm]] = {
+    Role.GRID_WORKER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH},
+    Role.GRID_LEADER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH},
+    Role.COMMUNITY_WORKER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH},
+    Role.COMMUNITY_HEAD: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH, Perm.MANAGE_TEST_ROUNDS},
+    Role.SUBDISTRICT_OFFICER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH, Perm.MANAGE_TEST_ROUNDS},
+    Role.DISTRICT_ADMIN: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH, Perm.MANAGE_TEST_ROUNDS},
+}
+for _health_role, _health_perms in _HEALTH_PERMS.items():
+    ROLE_PERMS[_health_role] = ROLE_PERMS[_health_role] | _health_perms

@@ -67,6 +67,13 @@ api.add_router("/emergency-events", emergency_api.events_router)
 api.add_router("/arrivals", emergency_api.arrivals_router)
 api.add_router("/quarantines", emergency_api.quarantines_router)
 api.add_router("/check-ins", emergency_api.checkins_router)
+# Tests and vaccinations (linli.health).
+from linli.health import api as health_api  # noqa: E402
+
+api.add_router("/test-rounds", health_api.rounds_router)
+api.add_router("/test-results", health_api.results_router)
+api.add_router("/vaccinations", health_api.vaccinations_router)
+api.add_router("/vaccination-coverage", health_api.coverage_router)
 
 
 def _error(
