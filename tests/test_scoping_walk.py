@@ -32,6 +32,7 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.emergency.walk import emergency_extras, emergency_snapshot
+from tests.health.walk import health_extras, health_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.intake.factories import batch_b, profile_b
 from tests.volunteers.factories import volunteer_extras
@@ -121,6 +122,13 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "intake:batch_commit": lambda w, x: batch_b(w).pk,
     "intake:batch_rejected": lambda w, x: batch_b(w).pk,
     "intake:profile_delete": lambda w, x: profile_b(w).pk,
+    "health:round_detail": lambda w, x: x["round_b"].pk,
+    "health:round_missing": lambda w, x: x["round_b"].pk,
+    "health:round_close": lambda w, x: x["round_b"].pk,
+    "health:sampling": lambda w, x: x["round_b"].pk,
+    "health:results": lambda w, x: x["round_b"].pk,
+    "health:person": lambda w, x: w.b.member.pk,
+    "health:alert_detail": lambda w, x: x["alert_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -168,6 +176,12 @@ LIST_PAGES = [
     "intake:batch_list",
     "intake:upload",
     "intake:profile_list",
+    "health:round_list",
+    "health:coverage",
+    "health:unvaccinated",
+    "health:alert_list",
+    "health:import",
+    "health:portal_mine",
 ]
 
 EXEMPT = {
@@ -216,6 +230,8 @@ EXEMPT = {
     "orders:category_list": "deployment configuration",
     "orders:category_create": "deployment configuration",
     "orders:category_edit": "deployment configuration",
+    "health:round_open": "area chosen in the form; tested in tests/health",
+    "health:import_rejects": "the user's own last refused rows, from their session",
 }
 
 
@@ -270,6 +286,7 @@ def extras(world: World) -> dict[str, Any]:
         **_report_extras(world),
         **volunteer_extras(world),
         **emergency_extras(world),
+        **health_extras(world),
     }
 
 
@@ -348,6 +365,7 @@ def _snapshot() -> tuple[Any, ...]:
         AuditEntry.objects.filter(action="reveal").count(),
         list(WorkOrder.objects.order_by("pk").values_list("pk", "status", "level", "assignee_id")),
         emergency_snapshot(),
+        health_snapshot(),
         OrderEvent.objects.count(),
         _linkage_snapshot(),
     )

@@ -150,7 +150,8 @@ def test_sample(
     created); sampling someone already sampled in this round changes nothing."""
     _require(actor, Perm.RECORD_HEALTH, [person.grid])
     _in_round(round, person)
-    if round.status != RoundStatus.OPEN:
+    # Read the status afresh: the caller's copy may predate a close.
+    if not TestRound.objects.filter(pk=round.pk, status=RoundStatus.OPEN).exists():
         raise ValidationError(_("This round is closed: no more sampling."))
     if site is not None and site.round_id != round.pk:
         raise ValidationError({"site": _("This site belongs to another round.")})

@@ -117,7 +117,7 @@ def round_missing(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@perm_required(Perm.MANAGE_TEST_ROUNDS)
+@perm_required(Perm.VIEW_HEALTH)
 def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     rnd = _round(user, pk)

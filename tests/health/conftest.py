@@ -1,0 +1,3 @@
+"""Fixtures for health tests: the API clients of tests/api."""
+
+from tests.api.conftest import a_api, b_api, department, dept_api  # noqa: F401
