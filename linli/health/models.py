@@ -125,7 +125,7 @@ class TestRecord(ScopedModel):
     )
     sampled_at = models.DateTimeField(_("sampled at"))
     result = models.CharField(
-        _("result"), max_length=8, choices=TestResult.choices, default=TestResult.PENDING
+        _("test result"), max_length=8, choices=TestResult.choices, default=TestResult.PENDING
     )
     result_at = models.DateTimeField(_("result at"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=HealthSource.choices)
