@@ -76,7 +76,8 @@ def test_good_result_file_in_gbk_is_imported_and_twice_changes_nothing(
 
 
 def test_bad_rows_refuse_the_whole_file_with_reasons_in_chinese(world: World, rnd: Any) -> None:
-    rows = _results(world) + [
+    rows = [
+        *_results(world),
         ["3", world.b.householder.name, world.b.householder_id_number, "阴性", "S-003", ""],
         ["4", "王五", "110101199003077777", "阴性", "S-004", ""],
         ["5", "错名字", world.a.householder_id_number, "阴性", "S-005", ""],
@@ -89,18 +90,14 @@ def test_bad_rows_refuse_the_whole_file_with_reasons_in_chinese(world: World, rn
     assert TestRecord.objects.count() == 0 and PositiveAlert.objects.count() == 0
     reasons = {n: r for n, _cells, r in out.refused}
     # B's person answers exactly like an unknown number: nothing tells A that B has them.
-    assert reasons[4] == "登记册中没有此身份证号码的人员。" == reasons_for_unknown(reasons)
+    assert reasons[4] == "登记册中没有此身份证号码的人员。"
     assert "校验" in reasons[5] or "身份证" in reasons[5]
     assert reasons[6] == "姓名与身份证号码不一致。"
     assert "同一人" in reasons[7] or "阴性" in reasons[7]
     wb = load_workbook(io.BytesIO(out.refused_workbook()))
     ws = wb.active
-    assert [c.value for c in ws[1]][0] == "原行号" and ws[1][-1].value == "未导入原因"
+    assert ws[1][0].value == "原行号" and ws[1][-1].value == "未导入原因"
     assert ws.max_row == 1 + len(out.refused)
-
-
-def reasons_for_unknown(reasons: dict[int, str]) -> str:
-    return reasons[4]
 
 
 def test_missing_columns_and_unreadable_files_get_a_clear_answer(world: World, rnd: Any) -> None:
@@ -160,7 +157,7 @@ def test_vaccination_file_twice_and_a_conflicting_dose(world: World) -> None:
 def test_import_page_offers_the_refused_rows_file(world: World, rnd: Any) -> None:
     c = Client()
     c.force_login(world.a.worker)
-    rows = _results(world) + [["3", "王五", "110101199003077777", "阴性", "", ""]]
+    rows = [*_results(world), ["3", "王五", "110101199003077777", "阴性", "", ""]]
     upload = io.BytesIO(_csv(rows, "utf-8-sig"))
     upload.name = "结果.csv"
     r = c.post(reverse("health:import"), {"kind": "results", "round": rnd.pk, "file": upload})
