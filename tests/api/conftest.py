@@ -14,6 +14,7 @@ from linli.accounts.services import token_issue, user_create
 from linli.register import services as reg
 from linli.register.models import Building, Dwelling, Estate
 from tests.emergency.walk import emergency_extras
+from tests.health.walk import health_extras
 from tests.factories import PASSWORD, World
 
 API = "/api/v1"
@@ -85,6 +86,7 @@ def b_only(world: World) -> BOnly:
         actor=None, building=building, entrance=None, floor=1, number="101"
     )
     emergency_extras(world)  # grid B's emergency objects, for the emergency operations
+    health_extras(world)  # grid B's test round, result and vaccination
     return BOnly(estate, building, dwelling)
 
 

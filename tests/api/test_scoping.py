@@ -15,6 +15,7 @@ from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
 from linli.emergency.models import Arrival, EmergencyEvent, Quarantine
+from linli.health.models import TestRound
 from linli.orders.models import OrderEvent, WorkOrder
 from linli.register.models import (
     Dwelling,
@@ -26,6 +27,7 @@ from linli.register.models import (
 )
 from tests.api.conftest import API, ApiClient, BOnly
 from tests.emergency.walk import emergency_snapshot
+from tests.health.walk import health_snapshot
 from tests.factories import World, make_world
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +50,7 @@ PARAM_RESOURCE = {
     "person_id": "persons",
     "order_id": "orders",
     "quarantine_id": "quarantines",
+    "round_id": "test-rounds",
 }
 
 
@@ -71,6 +74,10 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
         "quarantines": list(
             Quarantine.objects.filter(grid=world.b.grid).values_list("pk", flat=True)
         ),
+        "test-rounds": list(
+            TestRound.objects.filter(area=world.b.grid).values_list("pk", flat=True)
+        ),
+        "vaccination-coverage": [world.b.grid.pk],
     }
 
 
@@ -166,8 +173,8 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
                 assert answer.data["count"] == 0, (rel, name, value)
         lists += 1
     # register (6, 7); orders +1 list +1 detail; reports +2 details (statistics, its DHIS2 form);
-    # emergency +3 lists +1 detail
-    assert (lists, details) == (10, 11)
+    # emergency +3 lists +1 detail; health +2 lists (rounds, vaccination coverage) +1 detail
+    assert (lists, details) == (12, 12)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
@@ -198,6 +205,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "orders": list(WorkOrder.objects.values().order_by("pk")),
         "order_events": OrderEvent.objects.count(),
         "emergency": emergency_snapshot(),
+        "health": health_snapshot(),
     }
 
 
@@ -245,6 +253,15 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
         ("post", "/check-ins"): [
             {"quarantine": q.pk, "temperature": "36.5"}
             for q in Quarantine.objects.filter(grid=world.b.grid)
+        ],
+        # Grid B's round (with anyone), or grid B's person named by id.
+        ("post", "/test-results"): [
+            {"round": r.pk, "results": [{"person": p.pk, "result": "negative"}]}
+            for r in TestRound.objects.filter(area=world.b.grid)
+            for p in (world.a.member, world.b.member)
+        ],
+        ("post", "/vaccinations"): [
+            {"person": world.b.member.pk, "dose": 2, "product": "x", "vaccinated_on": "2021-09-01"}
         ],
     }
 
