@@ -32,8 +32,8 @@ from linli.register.models import (
     RegisterEvent,
 )
 from tests.emergency.walk import emergency_extras, emergency_snapshot
-from tests.health.walk import health_extras, health_snapshot
 from tests.factories import PASSWORD, World, make_world
+from tests.health.walk import health_extras, health_snapshot
 from tests.intake.factories import batch_b, profile_b
 from tests.volunteers.factories import volunteer_extras
 

@@ -14,8 +14,8 @@ from linli.accounts.services import token_issue, user_create
 from linli.register import services as reg
 from linli.register.models import Building, Dwelling, Estate
 from tests.emergency.walk import emergency_extras
-from tests.health.walk import health_extras
 from tests.factories import PASSWORD, World
+from tests.health.walk import health_extras
 
 API = "/api/v1"
 

@@ -27,8 +27,8 @@ from linli.register.models import (
 )
 from tests.api.conftest import API, ApiClient, BOnly
 from tests.emergency.walk import emergency_snapshot
-from tests.health.walk import health_snapshot
 from tests.factories import World, make_world
+from tests.health.walk import health_snapshot
 
 pytestmark = pytest.mark.django_db
 
