@@ -27,6 +27,7 @@ class RoundForm(forms.Form):
     )
     sites = forms.CharField(
         label=_("Sampling sites (one a line)"),
+        required=False,  # the service says what is missing, in its own words
         widget=forms.Textarea(attrs={**_C, "rows": 3}),
     )
     event = forms.ChoiceField(
