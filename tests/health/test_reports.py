@@ -66,7 +66,7 @@ def test_statistics_are_exact_and_open_in_libreoffice(
     rworld: World,
     health: Any,
     tmp_path: Path,
-    fmt: str,  # noqa: F811
+    fmt: str,
 ) -> None:
     w = rworld
     renders = [_render(w.head, code, w.community, fmt) for code in CODES]
@@ -126,7 +126,7 @@ def test_statistics_are_exact_and_open_in_libreoffice(
 def test_grid_worker_render_holds_only_their_grid(
     rworld: World,
     health: Any,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     w = rworld
     renders = [_render(w.a.worker, code, w.a.grid, "xlsx") for code in CODES]
