@@ -14,7 +14,7 @@ from django.core.management import call_command
 from linli.health import services as hs
 from linli.reports.models import RenderStatus, ReportTemplate
 from tests.factories import World
-from tests.reports.conftest import csv_rows, rworld  # noqa: F401
+from tests.reports.conftest import csv_rows
 from tests.reports.test_renders import _render, _texts
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ CODES = ["test-round-statistics", "vaccination-coverage-statistics"]
 
 
 @pytest.fixture
-def health(rworld: World) -> Any:  # noqa: F811
+def health(rworld: World) -> Any:
     """rworld has 3 living people per grid (householder b. 1951/1952, a child b. 2012, a
     floating tenant b. 1980). A: 2 negative, 1 positive... see the numbers below."""
     w = rworld
@@ -55,7 +55,7 @@ def _data(text: str) -> dict[str, list[str]]:
     return {r[1] or r[0]: r[2:] for r in rows if r and (r[0].isdigit() or r[0] == "合计")}
 
 
-def test_templates_are_in_the_library_once(rworld: World) -> None:  # noqa: F811
+def test_templates_are_in_the_library_once(rworld: World) -> None:
     call_command("report", "load-library")
     for code in CODES:
         assert ReportTemplate.objects.filter(code=code).count() == 1
