@@ -1,5 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+
+def _rounds_of_event(event: Any) -> str:
+    return f"{reverse('health:round_list')}?event={event.pk}"
 
 
 class HealthConfig(AppConfig):
@@ -18,7 +25,7 @@ class HealthConfig(AppConfig):
             MeasureLink(
                 measure="tests",
                 label=_("Test rounds"),
-                url=workbench_url("health:round_list", event_arg=False),
+                url=_rounds_of_event,
                 perm=Perm.VIEW_HEALTH,
             )
         )
