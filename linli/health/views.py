@@ -289,7 +289,9 @@ def person_health(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     person = get_object_or_404(sel.persons_for_health(user), pk=pk)
     can_record = _may(user, Perm.RECORD_HEALTH, person.grid)
-    form = f.VaccinationForm(request.POST or None)
+    vaccinations = sel.vaccinations_visible(user).filter(person=person)
+    # The next dose is what a worker records almost every time: offer it.
+    form = f.VaccinationForm(request.POST or None, initial={"dose": len(vaccinations) + 1})
     if request.method == "POST":
         if not can_record:
             raise PermissionDenied
@@ -320,7 +322,7 @@ def person_health(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "person": person,
             "records": sel.records_visible(user).filter(person=person),
-            "vaccinations": sel.vaccinations_visible(user).filter(person=person),
+            "vaccinations": vaccinations,
             "form": form,
             "can_record": can_record,
         },

@@ -72,6 +72,18 @@ def test_sampling_site_on_a_phone(
     page.goto(f"{base}/w/health/rounds/{rnd.pk}/")
     assert page.locator('[data-count="sampled"]').inner_text() == "1"
     page.screenshot(path=str(artifacts / "health-round.png"), full_page=True)
+    # The person page: record a dose; then the coverage table counts it.
+    page.goto(f"{base}/w/health/persons/{w.a.householder.pk}/")
+    page.fill("input[name=dose]", "1")
+    page.fill("input[name=product]", "科兴中维")
+    page.fill("input[name=vaccinated_on]", "2021-04-01")
+    page.locator("#vaccination-form button[type=submit]").click()
+    page.locator("#person-vaccinations", has_text="科兴中维").wait_for()
+    page.screenshot(path=str(artifacts / "health-person.png"), full_page=True)
+    page.goto(f"{base}/w/health/vaccinations/")
+    row = page.locator(f'#coverage tr[data-key="{w.a.grid.pk}"] td')
+    assert [row.nth(i).inner_text() for i in range(6)] == ["网格A", "2", "1", "0", "0", "1"]
+    page.screenshot(path=str(artifacts / "health-coverage.png"), full_page=True)
 
 
 def name_pinyin_prefix(w: World) -> str:
