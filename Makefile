@@ -15,6 +15,7 @@ setup: $(STAMP_PY) $(VENDOR) messages  ## environment, packages, assets, databas
 	$(LINLI) seed_demo --if-empty
 	$(LINLI) seed_orders_demo
 	$(LINLI) seed_volunteers
+	$(LINLI) seed_health_demo
 	$(LINLI) report load-library
 
 $(STAMP_PY): pyproject.toml

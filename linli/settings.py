@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "linli.supplies",
     "linli.screening",
     "linli.passes",
+    "linli.health",
 ]
 
 MIDDLEWARE = [

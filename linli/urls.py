@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("linli.supplies.urls")),
     path("", include("linli.screening.urls")),
     path("", include("linli.passes.urls")),
+    path("", include("linli.health.urls")),
 ]

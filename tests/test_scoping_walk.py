@@ -33,6 +33,7 @@ from linli.register.models import (
 )
 from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
+from tests.health.walk import health_extras, health_snapshot
 from tests.intake.factories import batch_b, profile_b
 from tests.notify.walk import notify_extras, notify_snapshot
 from tests.passes.walk import passes_extras, passes_snapshot
@@ -151,6 +152,13 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "screening:target_record": lambda w, x: x["target_b"].pk,
     "screening:target_verify": lambda w, x: x["target_b"].pk,
     "screening:target_call": lambda w, x: x["target_b"].pk,
+    "health:round_detail": lambda w, x: x["round_b"].pk,
+    "health:round_missing": lambda w, x: x["round_b"].pk,
+    "health:round_close": lambda w, x: x["round_b"].pk,
+    "health:sampling": lambda w, x: x["round_b"].pk,
+    "health:results": lambda w, x: x["round_b"].pk,
+    "health:person": lambda w, x: w.b.member.pk,
+    "health:alert_detail": lambda w, x: x["alert_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},
@@ -214,6 +222,12 @@ LIST_PAGES = [
     "supplies:portal_list",
     "screening:campaign_list",
     "screening:my_targets",
+    "health:round_list",
+    "health:coverage",
+    "health:unvaccinated",
+    "health:alert_list",
+    "health:import",
+    "health:portal_mine",
 ]
 
 EXEMPT = {
@@ -268,6 +282,8 @@ EXEMPT = {
     "notify:inbox_read_all": "acts on the user's own inbox only; tested in tests/notify",
     "supplies:stock_item_create": "store chosen in the form; tested in tests/supplies",
     "screening:campaign_create": "area and source chosen in the form; tested in tests/screening",
+    "health:round_open": "area chosen in the form; tested in tests/health",
+    "health:import_rejects": "the user's own last refused rows, from their session",
 }
 
 
@@ -326,6 +342,7 @@ def extras(world: World) -> dict[str, Any]:
         **supplies_extras(world),
         **screening_extras(world),
         **passes_extras(world),
+        **health_extras(world),
     }
 
 
@@ -405,6 +422,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(WorkOrder.objects.order_by("pk").values_list("pk", "status", "level", "assignee_id")),
         emergency_snapshot(),
         passes_snapshot(),
+        health_snapshot(),
         OrderEvent.objects.count(),
         _linkage_snapshot(),
         notify_snapshot(),

@@ -72,6 +72,10 @@ class Perm(StrEnum):
     VIEW_PASSES = "passes.view"
     SCAN_PASSES = "passes.scan"
     MANAGE_PASSES = "passes.manage"
+    # Tests and vaccinations (linli.health): health data, its own permissions.
+    VIEW_HEALTH = "health.view"
+    RECORD_HEALTH = "health.record"
+    MANAGE_TEST_ROUNDS = "health.rounds"
 
 
 _STAFF_READ = {Perm.VIEW_REGISTER, Perm.VIEW_COMMAND, Perm.USE_API}
@@ -211,3 +215,16 @@ for _staff_role in (
     if _staff_role != Role.GRID_WORKER:
         ROLE_PERMS[_staff_role] = ROLE_PERMS[_staff_role] | {Perm.MANAGE_SCREENING}
 ROLE_PERMS[Role.VOLUNTEER] = ROLE_PERMS[Role.VOLUNTEER] | {Perm.SCAN_PASSES}
+# Tests and vaccinations (linli.health): results and vaccinations are health data. Workers see
+# and record them in their nodes (sampling, results, doses); heads (community and up) also open
+# and close test rounds. Departments and building leaders get none of it.
+_HEALTH_PERMS: dict[str, set[Perm]] = {
+    Role.GRID_WORKER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH},
+    Role.GRID_LEADER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH},
+    Role.COMMUNITY_WORKER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH},
+    Role.COMMUNITY_HEAD: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH, Perm.MANAGE_TEST_ROUNDS},
+    Role.SUBDISTRICT_OFFICER: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH, Perm.MANAGE_TEST_ROUNDS},
+    Role.DISTRICT_ADMIN: {Perm.VIEW_HEALTH, Perm.RECORD_HEALTH, Perm.MANAGE_TEST_ROUNDS},
+}
+for _health_role, _health_perms in _HEALTH_PERMS.items():
+    ROLE_PERMS[_health_role] = ROLE_PERMS[_health_role] | _health_perms

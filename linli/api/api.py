@@ -74,6 +74,13 @@ from linli.supplies import api as supplies_api  # noqa: E402
 api.add_router("/supply-requests", supplies_api.requests_router)
 api.add_router("/stock-items", supplies_api.stock_router)
 api.add_router("/screening-targets", screening_api.targets_router)
+# Tests and vaccinations (linli.health).
+from linli.health import api as health_api  # noqa: E402
+
+api.add_router("/test-rounds", health_api.rounds_router)
+api.add_router("/test-results", health_api.results_router)
+api.add_router("/vaccinations", health_api.vaccinations_router)
+api.add_router("/vaccination-coverage", health_api.coverage_router)
 
 
 def _error(

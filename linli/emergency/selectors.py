@@ -4,6 +4,7 @@ counts are grouped queries per grid."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -28,6 +29,25 @@ from linli.emergency.models import (
     TaskKind,
     TaskStatus,
 )
+
+# Stages of the closed loop fed by other capabilities (linli.health registers "tested"):
+# key -> (per-grid counts for (user, event), whether (event, person id) reached it).
+_STAGES: dict[
+    str,
+    tuple[
+        Callable[[Any, EmergencyEvent], Iterable[tuple[int, int]]],
+        Callable[[EmergencyEvent, int], bool],
+    ],
+] = {}
+
+
+def register_stage(
+    key: str,
+    counts: Callable[[Any, EmergencyEvent], Iterable[tuple[int, int]]],
+    reached: Callable[[EmergencyEvent, int], bool],
+) -> None:
+    """Let a capability feed one stage of the loop (called from its AppConfig.ready())."""
+    _STAGES[key] = (counts, reached)
 
 
 def events_visible(user: Any) -> EventQuerySet:
@@ -106,6 +126,7 @@ def event_dashboard(
             "tasks": 0,
             "screened": 0,
             "verified": 0,
+            "tested": 0,
             "quarantined": 0,
             "released": 0,
             "pending": 0,
@@ -143,6 +164,8 @@ def event_dashboard(
 
     for key, pairs in loop_counts(user=user, event=event).items():
         add(key, pairs)
+    for key, (counts, _reached) in _STAGES.items():
+        add(key, counts(user, event))
     keys = [k for k in next(iter(rows.values()), {}) if k != "grid"]
     totals = {k: sum(r[k] for r in rows.values()) for k in keys}
     return {"rows": list(rows.values()), "totals": totals, "today": today}
@@ -151,12 +174,18 @@ def event_dashboard(
 def person_stages(
     *, arrival: Arrival | None, quarantine: Quarantine | None
 ) -> list[dict[str, Any]]:
-    """The closed loop for one person: which stages are reached (tested is fed later)."""
+    """The closed loop for one person: which stages are reached ("tested" is fed by the test
+    rounds of the event when that capability is installed; None means not tracked)."""
     released = quarantine is not None and quarantine.status == QuarantineStatus.RELEASED
+    tested: bool | None = None
+    if "tested" in _STAGES:
+        event = arrival.event if arrival is not None else quarantine and quarantine.event
+        person_id = (arrival and arrival.person_id) or (quarantine and quarantine.person_id)
+        tested = bool(event and person_id and _STAGES["tested"][1](event, person_id))
     return [
         {"key": "screened", "done": arrival is not None},
         {"key": "verified", "done": bool(arrival and arrival.verified_at)},
-        {"key": "tested", "done": None},
+        {"key": "tested", "done": tested},
         {"key": "quarantined", "done": quarantine is not None},
         {"key": "released", "done": released},
     ]

@@ -17,6 +17,7 @@ from tests.emergency.walk import emergency_extras
 from tests.factories import PASSWORD, World
 from tests.screening.factories import screening_extras
 from tests.supplies.factories import supplies_extras
+from tests.health.walk import health_extras
 
 API = "/api/v1"
 
@@ -89,6 +90,7 @@ def b_only(world: World) -> BOnly:
     emergency_extras(world)  # grid B's emergency objects, for the emergency operations
     supplies_extras(world)  # grid B's shopping list and stock item
     screening_extras(world)  # grid B's screening campaign and targets
+    health_extras(world)  # grid B's test round, result and vaccination
     return BOnly(estate, building, dwelling)
 
 

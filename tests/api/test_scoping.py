@@ -15,6 +15,7 @@ from django.forms.models import model_to_dict
 
 from linli.audit.models import AuditEntry
 from linli.emergency.models import Arrival, EmergencyEvent, Quarantine
+from linli.health.models import TestRound
 from linli.orders.models import OrderEvent, WorkOrder
 from linli.passes.models import Checkpoint, GateScan
 from linli.register.models import (
@@ -29,6 +30,7 @@ from tests.api.conftest import API, ApiClient, BOnly
 from tests.emergency.walk import emergency_snapshot
 from tests.factories import World, make_world
 from tests.passes.walk import passes_extras, passes_snapshot
+from tests.health.walk import health_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +53,7 @@ PARAM_RESOURCE = {
     "order_id": "orders",
     "quarantine_id": "quarantines",
     "supply_request_id": "supply-requests",
+    "round_id": "test-rounds",
 }
 
 
@@ -83,6 +86,10 @@ def b_objects(world: World, b_only: BOnly) -> dict[str, list[int]]:
         ),
         **_supplies_screening_b(world),
         "gate-scans": list(GateScan.objects.filter(grid=world.b.grid).values_list("pk", flat=True)),
+        "test-rounds": list(
+            TestRound.objects.filter(area=world.b.grid).values_list("pk", flat=True)
+        ),
+        "vaccination-coverage": [world.b.grid.pk],
     }
 
 
@@ -202,8 +209,8 @@ def test_every_get_operation_hides_grid_b(world: World, b_only: BOnly, a_api: Ap
         lists += 1
     # register (6, 7); orders +1 list +1 detail; reports +2 details (statistics, its DHIS2 form);
     # emergency +3 lists +1 detail; supplies +2 lists +1 detail; screening +1 list;
-    # passes +1 list (gate scans)
-    assert (lists, details) == (14, 12)
+    # passes +1 list (gate scans); health +2 lists (rounds, vaccination coverage) +1 detail
+    assert (lists, details) == (16, 13)
 
 
 def test_grid_a_lists_hold_exactly_grid_a(world: World, b_only: BOnly, a_api: ApiClient) -> None:
@@ -235,6 +242,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "order_events": OrderEvent.objects.count(),
         "emergency": emergency_snapshot(),
         "passes": passes_snapshot(),
+        "health": health_snapshot(),
     }
 
 
@@ -297,6 +305,15 @@ def write_calls(world: World) -> dict[tuple[str, str], list[dict[str, Any]]]:
         ("post", "/health-codes"): [
             {"person": p.pk, "colour": "red", "source": "越界"}
             for p in (world.b.householder, world.b.member)
+        ],
+        # Grid B's round (with anyone), or grid B's person named by id.
+        ("post", "/test-results"): [
+            {"round": r.pk, "results": [{"person": p.pk, "result": "negative"}]}
+            for r in TestRound.objects.filter(area=world.b.grid)
+            for p in (world.a.member, world.b.member)
+        ],
+        ("post", "/vaccinations"): [
+            {"person": world.b.member.pk, "dose": 2, "product": "x", "vaccinated_on": "2021-09-01"}
         ],
     }
 

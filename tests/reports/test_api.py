@@ -45,6 +45,8 @@ def test_head_gets_all_tables_by_grid(rworld: World) -> None:
         "dwelling-occupancy",
         "grid-population",
         "key-groups-by-tag",
+        "test-round-statistics",
+        "vaccination-coverage-statistics",
         "volunteer-hours-by-grid",
         "work-order-by-category",
         "work-order-statistics",

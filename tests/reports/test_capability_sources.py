@@ -39,6 +39,8 @@ NEW = [
     "volunteer-hours-by-grid",
     "volunteer-hours-ledger",
 ]
+# Shipped by linli.health, tested in tests/health/test_reports.py.
+HEALTH = ["test-round-statistics", "vaccination-coverage-statistics"]
 H = dt.timedelta(hours=1)
 
 
@@ -142,12 +144,14 @@ def _data(text: str) -> list[list[str]]:
 
 def test_library_holds_the_capability_templates_and_loads_idempotently(rworld: World) -> None:
     shipped = registry.shipped_templates()
-    assert sorted(shipped) == sorted(NEW)
-    assert len({**LIBRARY, **shipped}) == 15
-    assert sorted(ReportTemplate.objects.values_list("code", flat=True)) == sorted([*LIBRARY, *NEW])
-    assert services.library_load() == (0, 0, 15)
+    assert sorted(shipped) == sorted([*NEW, *HEALTH])
+    assert len({**LIBRARY, **shipped}) == 17
+    assert sorted(ReportTemplate.objects.values_list("code", flat=True)) == sorted(
+        [*LIBRARY, *NEW, *HEALTH]
+    )
+    assert services.library_load() == (0, 0, 17)
     call_command("report", "load-library")
-    assert ReportTemplate.objects.count() == 15
+    assert ReportTemplate.objects.count() == 17
     assert all(t.versions.count() == 1 for t in ReportTemplate.objects.all())
 
 

@@ -52,9 +52,9 @@ def _texts(renders: list[ReportRender], tmp: Path) -> list[str]:
 def test_library_has_the_register_fed_forms(rworld: World) -> None:
     from linli.reports.registry import shipped_templates
 
-    # The reports app's own 9 register-fed forms, plus 6 capabilities ship (emergency,
-    # orders, volunteers; see tests/reports/test_capability_sources.py).
-    assert len(LIBRARY) == 9 and len(shipped_templates()) == 6
+    # The reports app's own 9 register-fed forms, plus 8 capabilities ship (emergency,
+    # orders, volunteers: tests/reports/test_capability_sources.py; health: tests/health).
+    assert len(LIBRARY) == 9 and len(shipped_templates()) == 8
     assert sorted(ReportTemplate.objects.values_list("code", flat=True)) == sorted(
         [*LIBRARY, *shipped_templates()]
     )
