@@ -182,10 +182,13 @@ def render_xlsx(
                 else:
                     ws.write_string(row, i, escape_cell(_text(v)), f_sum)
         row += 1
-    row += 1
+    if table.footer and row + 1 + len(table.footer) > max_rows:
+        # The signature lines do not fit below the last row: they go on a sheet of their own
+        # (with the header block) rather than being lost.
+        ws, row = new_sheet()
+    else:
+        row += 1
     for line in table.footer:
-        if row >= max_rows:
-            break
         _merged(ws, row, 0, ncols - 1, line, f_info)
         row += 1
     progress(n)
