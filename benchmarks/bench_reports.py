@@ -10,8 +10,17 @@ writing the spreadsheet at all. Target: total ratio at most 1.5.
 Peak memory: the process's peak RSS after all renders, and the Python heap peak
 (tracemalloc, in a separate untimed pass) of the largest ledger.
 
-Usage:
+Every repeat renders every template once, ours then the peer's, so a repeat's totals are
+measured in the same conditions; the summary gives the total ratio of each repeat (their
+median and spread) besides the ratio of the per-template medians. A template that renders no
+data row is named in ``empty``.
+
+Usage (every template gets rows: the demo's orders and volunteer service in one community,
+and an emergency drill over the district from ``seed_report_records.py``):
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_demo --people 100000
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_orders_demo
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_volunteers
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/python benchmarks/seed_report_records.py
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli report load-library
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/python benchmarks/bench_reports.py [--repeat 3]
 """
@@ -97,20 +106,25 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     results = []
     with translation.override("zh-hans"):
-        for t in templates:
-            spec = spec_validate(t.current().spec)
-            rows = cells_of(spec, user, area)
-            ours, peers, n = [], [], 0
-            for _ in range(args.repeat):
-                secs, n = render_once(spec, user, area, tmp / f"{t.code}.xlsx")
-                ours.append(secs)
-                peers.append(peer_once(rows, tmp / f"{t.code}-peer.xlsx"))
+        specs = {t.code: spec_validate(t.current().spec) for t in templates}
+        cells = {code: cells_of(spec, user, area) for code, spec in specs.items()}
+        ours: dict[str, list[float]] = {code: [] for code in specs}
+        peers: dict[str, list[float]] = {code: [] for code in specs}
+        rows: dict[str, int] = {}
+        for _ in range(args.repeat):
+            for code, spec in specs.items():
+                secs, rows[code] = render_once(spec, user, area, tmp / f"{code}.xlsx")
+                ours[code].append(secs)
+                peers[code].append(peer_once(cells[code], tmp / f"{code}-peer.xlsx"))
+        for code in specs:
             row = {
-                "template": t.code,
-                "rows": n,
-                "cells": sum(len(r) for r in rows),
-                "render_s": round(statistics.median(ours), 3),
-                "xlsxwriter_s": round(statistics.median(peers), 3),
+                "template": code,
+                "rows": rows[code],
+                "cells": sum(len(r) for r in cells[code]),
+                "render_s": round(statistics.median(ours[code]), 3),
+                "xlsxwriter_s": round(statistics.median(peers[code]), 3),
+                "render_runs": [round(x, 3) for x in ours[code]],
+                "xlsxwriter_runs": [round(x, 3) for x in peers[code]],
             }
             row["ratio"] = (
                 round(row["render_s"] / row["xlsxwriter_s"], 2) if row["xlsxwriter_s"] else 0
@@ -119,6 +133,10 @@ def main() -> None:
             print(json.dumps(row, ensure_ascii=False), flush=True)
         total = sum(r["render_s"] for r in results)
         peer = sum(r["xlsxwriter_s"] for r in results)
+        repeat_ratios = [
+            sum(ours[c][i] for c in specs) / sum(peers[c][i] for c in specs)
+            for i in range(args.repeat)
+        ]
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         largest = max(
             templates, key=lambda t: next(r["rows"] for r in results if r["template"] == t.code)
@@ -135,6 +153,10 @@ def main() -> None:
         "total_render_s": round(total, 2),
         "total_xlsxwriter_s": round(peer, 2),
         "ratio": round(total / peer, 2) if peer else 0,
+        "repeats": args.repeat,
+        "repeat_ratios": [round(r, 2) for r in repeat_ratios],
+        "repeat_ratio_median": round(statistics.median(repeat_ratios), 2),
+        "empty": [r["template"] for r in results if r["rows"] == 0],
         "peak_rss_mb": round(rss_mb),
         "largest": largest.code,
         "largest_heap_peak_mb": round(heap_mb, 1),

@@ -125,6 +125,9 @@ class RowSet:
     aux: dict[str, Callable[[QuerySet[Any]], dict[Any, Any]]] = field(default_factory=dict)
     grid_path: str = "grid_id"  # the .values() path of the row's grid id
     tag_path: str = ""  # the ORM path to a tag code, if rows carry tags
+    # Each row carries a tag at most once along tag_path (a unique (row, tag) link), so the tag
+    # join repeats no row within a tag and counts need no DISTINCT.
+    tag_once: bool = False
     default_order: tuple[str, ...] = ("id",)
     perm: Perm = Perm.VIEW_REGISTER
     capability: str = ""

@@ -25,6 +25,10 @@ from linli.intake.services import _FORMULA_START, escape_cell
 from linli.reports.engine import DATA, SUBTOTAL, TOTAL, Table
 
 EXCEL_MAX_ROWS = 1_048_576
+# Excel's serial day numbers: day 1 is 1900-01-01 and day 60 the 29 February 1900 Excel
+# believes in, so from 1900-03-01 on a date's serial is its distance from 1899-12-30.
+_EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
+_FIRST_SERIAL_DAY = dt.date(1900, 3, 1)
 PROGRESS_EVERY = 2000
 Progress = Callable[[int], None]
 
@@ -135,15 +139,35 @@ def render_xlsx(
         ws.fit_to_pages(1, 0)
         return ws, row
 
+    # A number's format by its column's kind, looked up once rather than per cell.
+    num_formats = [f_num if k == "int" else f_dec if k == "decimal" else f_cell for k in kinds]
     ws, row = new_sheet()
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     n = 0
     for kind, cells in table.rows:
         if row >= max_rows:
             ws, row = new_sheet()
+            write_string, write_number, write_blank = (
+                ws.write_string,
+                ws.write_number,
+                ws.write_blank,
+            )
         if kind == DATA:
+            # The common cell types first, each with one check (the loop runs once per cell
+            # of the ledger); anything else goes through _cell.
             for i, v in enumerate(cells):
-                if v.__class__ is str and v:  # the common case first: a text cell
-                    ws.write_string(row, i, "'" + v if v.startswith(_FORMULA_START) else v, f_cell)
+                cls = v.__class__
+                if cls is str:
+                    if v:
+                        write_string(row, i, "'" + v if v.startswith(_FORMULA_START) else v, f_cell)
+                    else:  # a bordered blank: the form's box to fill in by hand
+                        write_blank(row, i, None, f_cell)
+                elif cls is int or cls is float:
+                    write_number(row, i, v, num_formats[i])
+                elif cls is dt.date and v >= _FIRST_SERIAL_DAY:
+                    # What write_datetime stores for a date (its Excel serial number with the
+                    # date format), without its general datetime conversion.
+                    write_number(row, i, v.toordinal() - _EXCEL_EPOCH, f_date)
                 else:
                     _cell(ws, row, i, v, kinds[i], f_cell, f_num, f_dec, f_date)
             n += 1
@@ -158,10 +182,13 @@ def render_xlsx(
                 else:
                     ws.write_string(row, i, escape_cell(_text(v)), f_sum)
         row += 1
-    row += 1
+    if table.footer and row + 1 + len(table.footer) > max_rows:
+        # The signature lines do not fit below the last row: they go on a sheet of their own
+        # (with the header block) rather than being lost.
+        ws, row = new_sheet()
+    else:
+        row += 1
     for line in table.footer:
-        if row >= max_rows:
-            break
         _merged(ws, row, 0, ncols - 1, line, f_info)
         row += 1
     progress(n)

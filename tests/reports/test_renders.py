@@ -236,9 +236,11 @@ def test_a_ledger_longer_than_a_sheet_continues_on_the_next(rworld: World, tmp_p
     # Sheets of 8 rows: 4 rows of header block and column headers, then 4 rows of the table.
     sheets = renderers.render_xlsx(table, path, max_rows=8)
     book = openpyxl.load_workbook(path)
-    assert sheets == len(book.sheetnames) == 3  # 6 persons, 2 subtotals, 1 total = 9 rows
+    # 6 persons, 2 subtotals, 1 total = 9 rows on three sheets; the signature lines (a blank
+    # row and three lines) do not fit below the total, so they take a fourth.
+    assert sheets == len(book.sheetnames) == 4
     names = []
-    for ws in book.worksheets:
+    for ws in book.worksheets[:3]:
         assert ws.cell(row=1, column=1).value == "测试社区实有人口花名册"
         assert ws.freeze_panes == "A5"
         assert ws.cell(row=4, column=4).value == "姓名"
@@ -247,3 +249,35 @@ def test_a_ledger_longer_than_a_sheet_continues_on_the_next(rworld: World, tmp_p
     assert sorted(n for n in names if n) == sorted(
         ["张建国", "张小A", "流动A", "李建国", "李小B", "流动B"]
     )
+    last = book.worksheets[-1]
+    assert last.cell(row=1, column=1).value == "测试社区实有人口花名册"
+    assert [last.cell(row=r, column=1).value for r in range(5, 8)] == [
+        "负责人（签字）：",
+        "审核人：",
+        "填报人：",
+    ]
+
+
+def test_signature_lines_that_do_not_fit_go_on_a_sheet_of_their_own(
+    rworld: World, tmp_path: Path
+) -> None:
+    from linli.reports import engine, renderers
+    from linli.reports.spec import spec_validate
+
+    w = rworld
+    spec = spec_validate(LIBRARY["household-roster"])
+    table = engine.build_table(spec, user=w.head, area=w.community)
+    path = tmp_path / "full.xlsx"
+    # Sheets of 7 rows hold 3 table rows each: the 9 rows fill three sheets exactly.
+    sheets = renderers.render_xlsx(table, path, max_rows=7)
+    book = openpyxl.load_workbook(path)
+    assert sheets == len(book.sheetnames) == 4
+    assert all(ws.max_row <= 7 for ws in book.worksheets)
+    assert book.worksheets[2].cell(row=7, column=1).value == "合计：6 人"
+    last = book.worksheets[-1]
+    assert last.cell(row=1, column=1).value == "测试社区实有人口花名册"
+    assert [last.cell(row=r, column=1).value for r in range(5, 8)] == [
+        "负责人（签字）：",
+        "审核人：",
+        "填报人：",
+    ]

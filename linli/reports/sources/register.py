@@ -130,6 +130,7 @@ PERSON = RowSet(
     capability="register",
     base=_person_base,
     tag_path="person_tags__tag__code",
+    tag_once=True,  # PersonTag is unique per (person, tag)
     default_order=("grid__path", "household__dwelling__address", "household_id", "id"),
     aux={"tags": _person_tags, "household_size": _household_sizes},
     columns={
