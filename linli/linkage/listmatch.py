@@ -42,6 +42,8 @@ BATCH_ROWS = 50_000
 SCAN_FROM_ROWS = 20_000
 #: IDs asked for in one query when a short list is looked up batch by batch.
 _IN_CHUNK = 500
+#: SQLite page cache while entries are written (KiB).
+SQLITE_CACHE_KIB = 256 * 1024
 
 Progress = Callable[[int, int], None]
 
@@ -224,6 +226,8 @@ class EntrySink:
     def __init__(self, *, write: bool = True) -> None:
         self.write = write
         self.count = 0
+        self._cache_raised = False
+        self._cache_was = 0
         qn = connection.ops.quote_name
         self.table = qn(WatchListEntry._meta.db_table)
         self.columns = ", ".join(qn(c) for c in ENTRY_COLUMNS)
@@ -239,11 +243,25 @@ class EntrySink:
                     for r in rows:
                         copy.write_row(r)
                 return
+            if not self._cache_raised:
+                # Each entry's foreign-key check and person index insert lands on a random
+                # page of a million-row table: SQLite's default 2 MB page cache thrashes.
+                # For this connection only, until it closes (`restore_cache` sets it back).
+                cur.execute("PRAGMA cache_size")
+                self._cache_was = cur.fetchone()[0]
+                cur.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+                self._cache_raised = True
             marks = ", ".join(["%s"] * len(ENTRY_COLUMNS))
             cur.executemany(
                 f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})",  # noqa: S608
                 rows,
             )
+
+    def restore_cache(self) -> None:
+        if self._cache_raised:
+            with connection.cursor() as cur:
+                cur.execute(f"PRAGMA cache_size = {int(self._cache_was)}")
+            self._cache_raised = False
 
 
 # --- the match ---------------------------------------------------------------------------------

@@ -837,15 +837,19 @@ def _watch_list_match(
                 counts={},
                 created_by=_user(actor),
             )
-            outcome = listmatch.match_records(
-                records=stream.records,
-                columns=columns,
-                area=area,
-                watch_list_id=watch_list.pk,
-                sink=listmatch.EntrySink(),
-                estimated=stream.estimated_rows,
-                progress=progress,
-            )
+            sink = listmatch.EntrySink()
+            try:
+                outcome = listmatch.match_records(
+                    records=stream.records,
+                    columns=columns,
+                    area=area,
+                    watch_list_id=watch_list.pk,
+                    sink=sink,
+                    estimated=stream.estimated_rows,
+                    progress=progress,
+                )
+            finally:
+                sink.restore_cache()
             counts = outcome.counts
             watch_list.counts = counts
             watch_list.save(update_fields=["counts", "updated_at"])

@@ -138,3 +138,19 @@ def test_the_progress_file_is_json(tmp_path: Path) -> None:
     runs.progress_file_write(path, 1, 2)
     assert json.loads(path.read_text()) == {"done": 1, "total": 2}
     assert runs.progress_file_read(tmp_path / "missing.json") is None
+
+
+def test_the_sqlite_page_cache_is_set_back_after_a_match(
+    world: World,
+    city_list: Path,  # noqa: F811
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        before = cur.fetchone()[0]
+        call_command("match", str(city_list), "--list-name", "x", "--area", world.community.code)
+        cur.execute("PRAGMA cache_size")
+        assert cur.fetchone()[0] == before
