@@ -71,6 +71,8 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "linkage:flag_action": lambda w, x: x["flag_b"].pk,
     "linkage:list_detail": lambda w, x: x["list_b"].pk,
     "linkage:list_report": lambda w, x: x["list_b"].pk,
+    "linkage:list_run": lambda w, x: x["run_b"].pk,
+    "linkage:list_run_progress": lambda w, x: x["run_b"].pk,
     "orders:order_detail": lambda w, x: x["order_b"].pk,
     "orders:order_action": lambda w, x: x["order_b"].pk,
     "orders:attachment": lambda w, x: x["order_b"].attachments.get().pk,
@@ -349,7 +351,13 @@ def extras(world: World) -> dict[str, Any]:
 def _linkage_extras(world: World) -> dict[str, Any]:
     """Grid B's review-queue pairs (one decided), flag and list, and a pair across A and B,
     which only someone covering both grids may see."""
-    from linli.linkage.models import ConcernCategory, ConcernFlag, MergeCandidate, WatchList
+    from linli.linkage.models import (
+        ConcernCategory,
+        ConcernFlag,
+        ListMatchRun,
+        MergeCandidate,
+        WatchList,
+    )
 
     b = world.b
 
@@ -378,6 +386,7 @@ def _linkage_extras(world: World) -> dict[str, Any]:
             person=b.member, category=category, reason="测试", grid=b.grid, watch_list=list_b
         ),
         "list_b": list_b,
+        "run_b": ListMatchRun.objects.create(name="乙网格名单", area=b.grid, file_name="b.csv"),
     }
 
 

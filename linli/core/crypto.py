@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -65,6 +66,26 @@ def blind_index(kind: str, normalised: str) -> str:
     """Keyed, deterministic index of a normalised value, for exact-match search."""
     mac = hmac.new(_key(b"blind-index:" + kind.encode()), normalised.encode(), hashlib.sha256)
     return mac.hexdigest()[:32]
+
+
+def blind_indexer(kind: str) -> Callable[[str], str]:
+    """`blind_index` for many values of one kind (a list of a million IDs): the same HMAC,
+    with the key's inner and outer SHA-256 states computed once instead of per value."""
+    key = _key(b"blind-index:" + kind.encode())
+    if len(key) > 64:  # as HMAC does with a key longer than the block
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
+
+    def index(normalised: str) -> str:
+        i = inner()
+        i.update(normalised.encode())
+        o = outer()
+        o.update(i.digest())
+        return o.hexdigest()[:32]
+
+    return index
 
 
 def token_digest(token: str) -> str:

@@ -442,13 +442,27 @@ def _progress_path(batch_id: int) -> Path:
     return batch_dir(batch_id) / "progress.json"
 
 
-def progress_write(batch_id: int, done: int, total: int) -> None:
-    """Record (done, total) for the progress bar; atomic, so a reader never sees half."""
-    path = _progress_path(batch_id)
+def progress_file_write(path: Path, done: int, total: int) -> None:
+    """Record (done, total) for a progress bar in *path*; atomic, so a reader never sees
+    half. A file, not a row: the run holds its transaction open (see the module's doc)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"done": done, "total": total}), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def progress_file_read(path: Path) -> tuple[int, int] | None:
+    """(done, total) from a progress file, or None when there is none (yet) or it is bad."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return int(data["done"]), int(data["total"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def progress_write(batch_id: int, done: int, total: int) -> None:
+    """Record (done, total) for a batch's progress bar."""
+    progress_file_write(_progress_path(batch_id), done, total)
 
 
 @dataclass(frozen=True)
@@ -468,11 +482,8 @@ class Progress:
 def batch_progress(batch: ImportBatch) -> Progress:
     """Rows done / total: live from the progress file while running, else from the batch."""
     if batch.status == S.RUNNING:
-        try:
-            data = json.loads(_progress_path(batch.pk).read_text(encoding="utf-8"))
-            return Progress(int(data["done"]), int(data["total"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return Progress(0, batch.rows_total)
+        live = progress_file_read(_progress_path(batch.pk))
+        return Progress(*live) if live else Progress(0, batch.rows_total)
     if batch.status == S.QUEUED:
         return Progress(0, batch.rows_total)
     return Progress(batch.rows_done, batch.rows_total)

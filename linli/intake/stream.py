@@ -351,3 +351,109 @@ def _xml_error(exc: BaseException, defused: type[BaseException]) -> IntakeError:
             "never do (an 'entity bomb'); it was not read."
         ),
     )
+
+
+# --- records, as cheaply as possible -----------------------------------------------------------
+
+#: First characters of the totals and footer words: a row whose first cell starts otherwise
+#: cannot be one, so the full check (a regular expression) runs on few rows.
+_DROP_FIRST = frozenset(w[0] for w in (*_TOTALS, *_FOOTERS))
+
+
+@dataclass
+class RecordStream:
+    """The header of a file and an iterator over (row number, cells) of its data rows, each
+    row at least as wide as the header. For readers of very long files that want no `Row`
+    per row (a received list of a million rows)."""
+
+    table: Table
+    records: Iterator[tuple[int, list[str] | tuple[str, ...]]]
+    estimated_rows: int
+
+
+@contextlib.contextmanager
+def open_records(
+    path: str | Path, *, filename: str, limits: Limits | None = None
+) -> Iterator[RecordStream]:
+    """Like `open_rows`, but a CSV is read by the csv module alone after the header: the cell
+    length is bounded by the csv module's field limit and the width checked per row; totals
+    and footer rows are still left out. Workbooks go through `open_rows`."""
+    lim = limits or Limits.from_settings()
+    path = Path(path)
+    suffix = Path(filename).suffix.lower()
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    plain = not head.startswith(ZIP_MAGIC) and head != OLE2_MAGIC
+    if not (plain and suffix in (".csv", ".txt", ".tsv")) or path.stat().st_size == 0:
+        with open_rows(path, filename=filename, limits=lim) as stream:
+            rows = ((r.number, r.cells) for r in stream.rows)
+            yield RecordStream(stream.table, rows, stream.estimated_rows)
+        return
+    if path.stat().st_size > lim.max_file_bytes:
+        read_table(path, filename=filename, limits=lim)  # refuses, with the right words
+    # The header: found exactly as open_rows finds it, on the first rows (read at once).
+    with path.open("rb") as first:
+        stream = _csv_stream(first, lim, 0)
+        table, estimated = stream.table, stream.estimated_rows
+        del stream
+    with path.open("rb") as fh:
+        yield _csv_records(fh, table, estimated, lim)
+
+
+def _csv_records(fh: BinaryIO, table: Table, estimated: int, lim: Limits) -> RecordStream:
+    text = io.TextIOWrapper(fh, encoding=table.encoding or "utf-8", newline="", errors="strict")
+    line_limit = max(1024 * 1024, lim.max_cell_chars * 10)
+    reader = csv.reader(_lines(text, line_limit), delimiter=table.delimiter or ",")
+    width = len(table.headers)
+    pad = [""] * width
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        previous_line = 0
+        count = 0
+        try:
+            for record in reader:
+                number = previous_line + 1
+                previous_line = reader.line_num
+                if number <= table.header_row:
+                    continue
+                if len(record) < width:
+                    record += pad[len(record) :]
+                elif len(record) > lim.max_columns:
+                    raise _too_many_columns_error(number, lim)
+                first = record[0]
+                if not first or first[0] in _DROP_FIRST or first[0].isspace():
+                    if not "".join(record).strip():
+                        continue
+                    lead = _folded_first(record)
+                    if lead in _TOTALS:
+                        table.dropped.append((number, "totals"))
+                        continue
+                    if lead.startswith(_FOOTERS):
+                        table.dropped.append((number, "footer"))
+                        continue
+                count += 1
+                if count > lim.max_rows:
+                    raise _too_many_rows(lim)
+                yield number, record
+        except csv.Error as exc:
+            raise IntakeError(
+                "corrupt",
+                format_lazy(
+                    _(
+                        "The CSV file is malformed near line {row}, or a cell there holds "
+                        "more than {limit} characters. The file was not read."
+                    ),
+                    row=previous_line,
+                    limit=lim.max_cell_chars,
+                ),
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise _encoding_refused() from exc
+
+    return RecordStream(table, records(), estimated)
+
+
+def _too_many_columns_error(row: int, lim: Limits) -> IntakeError:
+    from linli.intake.readers import _too_many_columns
+
+    return _too_many_columns(row, lim)

@@ -72,9 +72,12 @@ from linli.register.models import (
     Tag,
 )
 from linli.register.naming import pinyin_forms
+from linli.register.selectors import merge_survivors
 
 #: Rows cleaned, looked up and written together.
 BATCH_ROWS = 2000
+#: Longest 户籍地址 / 现居住地址 the register keeps (Person.hukou_address, current_address).
+ADDRESS_MAX = 200
 
 Progress = Callable[[int, int], None]
 
@@ -133,6 +136,8 @@ class Clean:
     sex: str
     birth_date: dt.date | None
     tags: tuple[Tag, ...]
+    hukou_address: str = ""
+    current_address: str = ""
 
 
 def _categories(raw: str, tags: dict[str, Tag]) -> tuple[str, tuple[Tag, ...]]:
@@ -197,6 +202,10 @@ def clean_row(values: dict[str, str], numeric: set[str], tags: dict[str, Tag]) -
     raw_rel = clean_text(values.get("relation", "")).replace(" ", "")
     relation = _RELATIONS.get(raw_rel, Relation.OTHER) if raw_rel else ""
     notes = clean_text(values.get("notes", ""))
+    hukou_address = clean_text(values.get("hukou_address", ""))
+    current_address = clean_text(values.get("current_address", ""))
+    if len(hukou_address) > ADDRESS_MAX or len(current_address) > ADDRESS_MAX:
+        raise Reject(_("An address is longer than 200 characters."))
     if phone.extra:
         # A second number in the phone cell is kept where the worker will see it.
         extra = "、".join(phone.extra)
@@ -211,6 +220,8 @@ def clean_row(values: dict[str, str], numeric: set[str], tags: dict[str, Tag]) -
         sex=nid.value.sex if nid.value else (sex.value or ""),
         birth_date=birth_date,
         tags=tags_found,
+        hukou_address=hukou_address,
+        current_address=current_address,
     )
 
 
@@ -546,6 +557,7 @@ class Writer:
         self.rows_at = (0, 0)
         self._seen_ids: set[int] = set()
         self._seen_names: set[tuple[int, str]] = set()
+        self._seen_persons: set[int] = set()
         self._by = getattr(actor, "pk", None)
         self._user = actor if getattr(actor, "is_authenticated", False) else None
         self._columns = mapping.fields
@@ -643,12 +655,12 @@ class Writer:
     def _match(self, items: list[_Item]) -> None:
         """Find each row's person and the dwelling's living household, in bulk."""
         bidxs = [i.bidx for i in items if i.bidx]
-        by_bidx = {
-            p.id_bidx: p
-            for p in Person.objects.filter(id_bidx__in=bidxs).select_related(
-                "grid", "household__dwelling"
-            )
-        }
+        related = ("grid", "household__dwelling")
+        found = list(Person.objects.filter(id_bidx__in=bidxs).select_related(*related))
+        # An ID still held by a merged (absorbed) record names the person it was merged into:
+        # the row updates the surviving record, never the absorbed one (decision 0040).
+        survivors = merge_survivors(found, related=related)
+        by_bidx = {p.id_bidx: survivors.get(p.pk, p) for p in found}
         dwelling_ids = {i.dwelling.pk for i in items}
         places = {i.dwelling.pk: i.dwelling for i in items}
         self._households: dict[int, Home] = {}
@@ -692,6 +704,15 @@ class Writer:
                     item.household, item.relation = self._join(item, householder_taken)
                     creates.append(item)
                     continue
+                if person.pk in self._seen_persons:
+                    # Two IDs of one merged person (the kept one's and the absorbed one's).
+                    raise Reject(
+                        _(
+                            "This national ID belongs to a record merged into the person of an "
+                            "earlier row of the file."
+                        )
+                    )
+                self._seen_persons.add(person.pk)
                 self._check_existing(person)
                 data = self._changes(person, item.clean)
                 moving = person.household is None or person.household.dwelling_id != (
@@ -769,6 +790,9 @@ class Writer:
             data["residency"] = clean.residency
         if clean.notes and clean.notes != person.notes:
             data["notes"] = clean.notes
+        for f in ("hukou_address", "current_address"):
+            if getattr(clean, f) and getattr(clean, f) != getattr(person, f):
+                data[f] = getattr(clean, f)
         if clean.sex and not person.sex:
             data["sex"] = clean.sex
         if clean.birth_date and not person.birth_date:
@@ -812,6 +836,8 @@ class Writer:
                 "sex": c.sex,
                 "birth_date": c.birth_date,
                 "status": PersonStatus.LIVING,
+                "hukou_address": c.hukou_address,
+                "current_address": c.current_address,
             }
             values["name_pinyin"], values["name_initials"] = pinyin_forms(c.name)
             if c.national_id is not None:
@@ -832,6 +858,8 @@ class Writer:
                 "relation": item.relation,
                 "sex": c.sex,
                 "birth_date": c.birth_date,
+                "hukou_address": c.hukou_address,
+                "current_address": c.current_address,
             }
             fields = ["name", "residency", *(f for f, v in given.items() if v)]
             values["provenance"] = self._stamps(fields, item.row.number)

@@ -346,3 +346,46 @@ class FlagEvent(ScopedModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the background worker")
+    RUNNING = "running", _("Matching")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Stopped")
+
+
+class ListMatchRun(ScopedModel):
+    """A received list uploaded from the workbench and matched in the background (large
+    lists): what was asked, how far it is, and the list it made. The uploaded copy holds
+    plaintext IDs and is deleted once the run ends, whatever the outcome."""
+
+    name = models.CharField(_("list name"), max_length=100)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(
+        ConcernCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    stored_file = models.CharField(max_length=500, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    failure = models.CharField(max_length=500, blank=True)
+    watch_list = models.ForeignKey(
+        WatchList, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet["ListMatchRun"].as_manager()
+    scope_lookup = "area"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("list match run")
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,7 @@ from linli.linkage.models import (
     CandidateStatus,
     ConcernCategory,
     ConcernFlag,
+    ListMatchRun,
     MergeCandidate,
     WatchList,
     WatchListEntry,
@@ -62,3 +63,10 @@ def watch_list_entries(*, user: Any, watch_list: WatchList, result: str = "") ->
 def categories(*, active_only: bool = False) -> QuerySet[ConcernCategory]:
     qs = ConcernCategory.objects.all()
     return qs.filter(is_active=True) if active_only else qs
+
+
+def list_runs(*, user: Any) -> QuerySet[ListMatchRun]:
+    """Background list matches of areas in the user's scope."""
+    return ListMatchRun.objects.restrict(user, Perm.MATCH_LISTS).select_related(
+        "area", "watch_list"
+    )

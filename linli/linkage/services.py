@@ -17,8 +17,7 @@ import gc
 import hashlib
 import json
 import re
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,7 @@ from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core.scoping import scope_for
 from linli.intake.errors import IntakeError
-from linli.intake.readers import Table
-from linli.linkage import trust
+from linli.linkage import listmatch, trust
 from linli.linkage.models import (
     CandidateEvent,
     CandidateStatus,
@@ -110,9 +108,13 @@ _COLUMNS = (
     "relation",
     "grid_id",
     "notes",
+    "hukou_address",
+    "current_address",
     "provenance",
     "merged_into_id",
 )
+#: Free-text addresses: the kept record takes the absorbed one's where it has none.
+_FILLED_COLUMNS = ("hukou_address", "current_address")
 _BINARY = frozenset({"id_sealed", "phone_sealed"})
 
 #: Columns each field group carries from one record to the other.
@@ -132,9 +134,9 @@ _GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _dump(person: Person) -> dict[str, Any]:
+def _dump(person: Person, columns: Iterable[str] = _COLUMNS) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for col in _COLUMNS:
+    for col in columns:
         value = getattr(person, col)
         if col in _BINARY:
             value = base64.b64encode(bytes(value)).decode() if value is not None else None
@@ -147,7 +149,8 @@ def _dump(person: Person) -> dict[str, Any]:
 
 
 def _load(person: Person, data: dict[str, Any]) -> None:
-    for col in _COLUMNS:
+    # A snapshot taken before a column existed restores the columns it holds.
+    for col in (c for c in _COLUMNS if c in data):
         value = data[col]
         if col in _BINARY:
             value = base64.b64decode(value) if value is not None else None
@@ -156,8 +159,9 @@ def _load(person: Person, data: dict[str, Any]) -> None:
         setattr(person, col, value)
 
 
-def _fingerprint(*persons: Person) -> str:
-    blob = json.dumps([_dump(p) for p in persons], sort_keys=True, default=str)
+def _fingerprint(*persons: Person, columns: Iterable[str] = _COLUMNS) -> str:
+    columns = tuple(columns)
+    blob = json.dumps([_dump(p, columns) for p in persons], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -270,6 +274,9 @@ def person_merge(
                 setattr(absorb, col, getattr(swap, col))
         if absorb_old["provenance"].get(key):
             keep.provenance[key] = absorb_old["provenance"][key]
+    for col in _FILLED_COLUMNS:
+        if not getattr(keep, col) and getattr(absorb, col):
+            setattr(keep, col, getattr(absorb, col))
     if takes_household:
         keep.household_id, keep.relation, keep.grid_id = (
             absorb.household_id,
@@ -339,14 +346,16 @@ def person_unmerge(*, actor: Any, merge: PersonMerge) -> PersonMerge:
         raise ValidationError(_("This merge was already undone."))
     keep, absorb = _locked_pair(merge.keep, merge.absorb)
     _require(actor, Perm.REVIEW_DUPLICATES, keep.grid, absorb.grid)
-    if _fingerprint(keep, absorb) != merge.after:
+    snap = merge.snapshot
+    # Merges made before a column was added were fingerprinted without it.
+    columns = [c for c in _COLUMNS if c in snap["keep"]]
+    if _fingerprint(keep, absorb, columns=columns) != merge.after:
         raise ValidationError(
             _(
                 "One of the records was changed after the merge, so it cannot be undone "
                 "automatically; correct the records by hand."
             )
         )
-    snap = merge.snapshot
     Person.objects.filter(pk=keep.pk).update(id_bidx=None)
     _load(absorb, snap["absorb"])
     absorb.save()
@@ -645,7 +654,6 @@ def category_save(
 ) -> ConcernCategory:
     """Create a concern category (with *code*) or change one (its code stays: lists and
     reports refer to it)."""
-    import re
 
     _require_manage_concerns(actor)
     name = name.strip()
@@ -707,27 +715,6 @@ _WHEN_HEADERS = (
 )
 
 
-@dataclass(slots=True)
-class ListRow:
-    """One row of a received list, cleaned; plaintext only in memory, never stored."""
-
-    row: int
-    cells: tuple[str, ...]
-    name: str = ""
-    id_number: str = ""
-    id_bidx: str = ""
-    id_masked: str = ""
-    phone: str = ""
-    phone_masked: str = ""
-    origin: str = ""
-    arrived: str = ""
-    problem: str = ""
-    result: str = ""
-    person_id: int | None = None
-    score: float = 0.0
-    reasons: tuple[str, ...] = ()
-
-
 @dataclass
 class MatchResult:
     """What matching a list did (or, for a repeat of the same file, had done)."""
@@ -756,77 +743,6 @@ def _list_columns(headers: list[str]) -> dict[str, int]:
     return fields
 
 
-_ID18 = re.compile(r"^\d{17}[\dX]$")
-
-
-def _quick_id(raw: str, today: dt.date) -> str | None:
-    """An ID typed plainly and valid (the common case of a city list), checked the cheap way:
-    the same rules as core.identity.parse_national_id (check digit, possible birth date, a
-    region code that has existed). Anything else goes through intake's full normalisation,
-    which explains what is wrong."""
-    # Not linkage.keys: importing it loads the pinyin dictionaries, which exact matching
-    # does not need.
-    from linli.core.identity import _known_region, national_id_check_digit
-
-    if not _ID18.match(raw) or raw[17] != national_id_check_digit(raw[:17]):
-        return None
-    try:
-        birth = dt.date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
-    except ValueError:
-        return None
-    if birth > today or not _known_region(raw[:6]):
-        return None
-    return raw
-
-
-def _clean_rows(table: Table, columns: dict[str, int]) -> list[ListRow]:
-    """Normalise every row and compute the blind indexes for the exact pass."""
-    from linli.core.crypto import blind_index
-    from linli.core.identity import mask_national_id, mask_phone
-    from linli.intake.normalise import clean_name, clean_text, normalise_national_id
-    from linli.intake.normalise import normalise_phone as clean_phone
-
-    out = []
-    today = timezone.localdate()
-    for r in table.rows:
-        cells = r.cells
-
-        def cell(f: str, cells: tuple[str, ...] = cells) -> str:
-            i = columns.get(f)
-            return cells[i] if i is not None and i < len(cells) else ""
-
-        row = ListRow(row=r.number, cells=cells)
-        row.name = clean_name(cell("name"))
-        row.origin = clean_text(cell("origin"))[:200]
-        row.arrived = clean_text(cell("arrived"))[:64]
-        raw_id = cell("national_id").strip()
-        quick = _quick_id(raw_id, today) if raw_id else None
-        if quick is not None:
-            row.id_number = quick
-            row.id_bidx = blind_index("national_id", quick)
-            row.id_masked = mask_national_id(quick)
-        elif raw_id:
-            checked = normalise_national_id(raw_id)
-            if checked.value is not None:
-                row.id_number = checked.value.number
-                row.id_bidx = blind_index("national_id", row.id_number)
-                row.id_masked = mask_national_id(row.id_number)
-            else:
-                # Kept for the engine (swapped or mistyped digits), masked as typed.
-                row.id_number = unicodedata.normalize("NFKC", raw_id).replace(" ", "").upper()
-                row.id_masked = (row.id_number[:4] + "*" * 4 + row.id_number[-4:])[:18]
-        raw_phone = cell("phone").strip()
-        if raw_phone:
-            phone = clean_phone(raw_phone)
-            if phone.value is not None:
-                row.phone = phone.value
-                row.phone_masked = mask_phone(phone.value)
-        if not row.name and not row.id_number and not row.phone:
-            row.problem = "empty"
-        out.append(row)
-    return out
-
-
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of small, acyclic objects (rows,
@@ -852,15 +768,18 @@ def watch_list_match(
     list_name: str,
     area: Area,
     category: ConcernCategory | None = None,
+    progress: listmatch.Progress | None = None,
 ) -> MatchResult:
     """Match a received list (ID, name, phone, where from, when) against the living persons
     of *area*.
 
-    Exact pass: the blind index of each valid ID is looked up among the area's persons in one
-    query. The rest go through the engine against the register persons that share a blocking
-    value with them (birth date, ID tail, phone, name). Each hit (exact or probable) gets a
-    flag of *category* assigned to the person's grid; rows not found are listed in a report
-    file. Matching the same file under the same name into the same area again changes nothing.
+    Exact pass: the blind index of each valid ID is looked up among the area's persons
+    (an ID of a merged record counts for the record it was merged into). The rest go through
+    the engine against the register persons that share a blocking value with them (birth
+    date, ID tail, phone, name). Each hit (exact or probable) gets a flag of *category*
+    assigned to the person's grid; rows not found are listed in a report file. Matching the
+    same file under the same name into the same area again changes nothing. The rows are
+    streamed in batches (linkage.listmatch); *progress* hears (rows done, rows expected).
     """
 
     _check_list_area(actor, area)
@@ -869,135 +788,90 @@ def watch_list_match(
         raise ValidationError({"list_name": _("Give the list a name.")})
     with _gc_paused():
         return _watch_list_match(
-            actor=actor, path=Path(path), list_name=list_name, area=area, category=category
+            actor=actor,
+            path=Path(path),
+            list_name=list_name,
+            area=area,
+            category=category,
+            progress=progress,
         )
 
 
 def _watch_list_match(
-    *, actor: Any, path: Path, list_name: str, area: Area, category: ConcernCategory | None
+    *,
+    actor: Any,
+    path: Path,
+    list_name: str,
+    area: Area,
+    category: ConcernCategory | None,
+    progress: listmatch.Progress | None,
 ) -> MatchResult:
-    from linli.intake.readers import read_table
+    from linli.intake.stream import open_records
 
-    table = read_table(path, filename=path.name)
     with path.open("rb") as fh:
         sha = hashlib.file_digest(fh, "sha256").hexdigest()
     previous = WatchList.objects.filter(area=area, name=list_name, file_sha256=sha).first()
     if previous is not None:
         report = Path(previous.report_file) if previous.report_file else None
         return MatchResult(previous, dict(previous.counts), report, repeated=True)
-    columns = _list_columns(table.headers)
-    if "name" not in columns or not ({"national_id", "phone"} & columns.keys()):
-        raise IntakeError(
-            "list_columns",
-            _(
-                "The list needs a name column (姓名) and an ID (身份证号) or phone (联系电话) "
-                "column; check the header row."
-            ),
-        )
-    rows = _clean_rows(table, columns)
-    _match_rows(rows, area)
-    counts = {
-        "rows": len(rows),
-        "exact": sum(r.result == EntryResult.EXACT for r in rows),
-        "probable": sum(r.result == EntryResult.PROBABLE for r in rows),
-        "not_found": sum(r.result == EntryResult.NOT_FOUND for r in rows),
-        "rejected": sum(r.result == EntryResult.REJECTED for r in rows),
-    }
-    with transaction.atomic():
-        watch_list = WatchList.objects.create(
-            name=list_name,
-            area=area,
-            category=category,
-            file_name=path.name[:255],
-            file_sha256=sha,
-            counts=counts,
-            created_by=_user(actor),
-        )
-        _store_rows(watch_list, rows, category, actor)
-        audit_record(
-            actor=actor,
-            action=AuditAction.CREATE,
-            obj=watch_list,
-            area=area,
-            changes={"counts": counts, "category": category.code if category else ""},
-        )
+    with open_records(path, filename=path.name) as stream:
+        headers = stream.table.headers
+        columns = _list_columns(headers)
+        if "name" not in columns or not ({"national_id", "phone"} & columns.keys()):
+            raise IntakeError(
+                "list_columns",
+                _(
+                    "The list needs a name column (姓名) and an ID (身份证号) or phone (联系电话) "
+                    "column; check the header row."
+                ),
+            )
+        # One transaction: a list that fails half-way (a bad row far down the file) leaves
+        # nothing behind, and matching it again starts afresh.
+        with transaction.atomic():
+            watch_list = WatchList.objects.create(
+                name=list_name,
+                area=area,
+                category=category,
+                file_name=path.name[:255],
+                file_sha256=sha,
+                counts={},
+                created_by=_user(actor),
+            )
+            sink = listmatch.EntrySink()
+            try:
+                outcome = listmatch.match_records(
+                    records=stream.records,
+                    columns=columns,
+                    area=area,
+                    watch_list_id=watch_list.pk,
+                    sink=sink,
+                    estimated=stream.estimated_rows,
+                    progress=progress,
+                )
+            finally:
+                sink.restore_cache()
+            counts = outcome.counts
+            watch_list.counts = counts
+            watch_list.save(update_fields=["counts", "updated_at"])
+            if category is not None:
+                _raise_flags(watch_list, category, actor)
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=watch_list,
+                area=area,
+                changes={"counts": counts, "category": category.code if category else ""},
+            )
     report_file = None
-    missing = [r for r in rows if r.result in (EntryResult.NOT_FOUND, EntryResult.REJECTED)]
-    if missing:
+    if outcome.missing:
         report_file = Path(settings.VAR_DIR) / "linkage" / f"list-{watch_list.pk}-not-found.csv"
-        _write_report(report_file, table.headers, missing)
+        _write_report(report_file, headers, outcome.missing)
         WatchList.objects.filter(pk=watch_list.pk).update(report_file=str(report_file))
         watch_list.report_file = str(report_file)
     return MatchResult(watch_list, counts, report_file)
 
 
-def _match_rows(rows: list[ListRow], area: Area) -> None:
-    """Set each row's result: exact by blind index, else probable by the engine, else not
-    found."""
-    persons = Person.objects.filter(grid__path__startswith=area.path, status=PersonStatus.LIVING)
-    wanted = {r.id_bidx for r in rows if r.id_bidx and not r.problem}
-    by_bidx = _register_ids(wanted, area) if wanted else {}
-    rest = []
-    for r in rows:
-        if r.problem:
-            r.result = EntryResult.REJECTED
-        elif r.id_bidx in by_bidx:
-            r.result, r.person_id, r.score, r.reasons = (
-                EntryResult.EXACT,
-                by_bidx[r.id_bidx],
-                1.0,
-                ("id_exact",),
-            )
-        else:
-            r.result = EntryResult.NOT_FOUND
-            rest.append(r)
-    if rest:
-        _fuzzy(rest, persons)
-
-
-def _register_ids(wanted: set[str], area: Area) -> dict[str, int]:
-    """Blind index → person id, for the wanted indexes of living persons in *area*.
-
-    The wanted indexes go into a temporary table that is joined with the person table on its
-    unique ``id_bidx`` index: one statement, no model instances, as cheap as a plain SQL join.
-    """
-    from django.db import connection
-
-    grids = set(Area.objects.filter(path__startswith=area.path).values_list("pk", flat=True))
-    qn = connection.ops.quote_name
-    found: dict[str, int] = {}
-    values = [(b,) for b in wanted]
-    # No transaction of its own: a temporary table lives in the connection's temp database,
-    # so reading the register this way takes no write lock on it (SQLite's IMMEDIATE
-    # transactions would block every other writer for the whole lookup).
-    with connection.cursor() as cur:
-        cur.execute("CREATE TEMPORARY TABLE linkage_wanted (bidx varchar(32) NOT NULL)")
-        try:
-            for i in range(0, len(values), 50_000):
-                cur.executemany(
-                    "INSERT INTO linkage_wanted (bidx) VALUES (%s)", values[i : i + 50_000]
-                )
-            cur.execute(
-                "SELECT p.{bidx}, p.{pk}, p.{grid} FROM linkage_wanted w JOIN {table} p "  # noqa: S608
-                "ON p.{bidx} = w.bidx WHERE p.{status} = %s".format(
-                    bidx=qn("id_bidx"),
-                    pk=qn("id"),
-                    grid=qn("grid_id"),
-                    status=qn("status"),
-                    table=qn(Person._meta.db_table),
-                ),
-                [PersonStatus.LIVING],
-            )
-            while batch := cur.fetchmany(50_000):
-                for bidx, pk, grid in batch:
-                    if grid in grids:
-                        found[bidx] = pk
-        finally:
-            cur.execute("DROP TABLE linkage_wanted")
-    return found
-
-
-def _fuzzy(rows: list[ListRow], persons: Any) -> None:
+def _fuzzy(rows: list[listmatch.ListRow], persons: Any) -> None:
     """The engine, against the register persons sharing a birth date, ID tail, phone or name
     with one of the rows (fetched in chunks; never the whole register)."""
     from django.db.models import Q
@@ -1061,61 +935,10 @@ def _fuzzy(rows: list[ListRow], persons: Any) -> None:
             )
 
 
-def _store_rows(
-    watch_list: WatchList, rows: list[ListRow], category: ConcernCategory | None, actor: Any
-) -> None:
-    from django.db import connection
-
+def _raise_flags(watch_list: WatchList, category: ConcernCategory, actor: Any) -> None:
+    """A flag of *category* for each person the list found (exact or probable), once each."""
     from linli.linkage.models import WatchListEntry
 
-    # Plain parameterised INSERTs: a million model instances would cost more than the match.
-    qn = connection.ops.quote_name
-    columns = (
-        "watch_list_id",
-        "row",
-        "name",
-        "id_masked",
-        "phone_masked",
-        "origin",
-        "arrived",
-        "result",
-        "person_id",
-        "score",
-        "reasons",
-        "created_at",
-        "updated_at",
-    )
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        qn(WatchListEntry._meta.db_table),
-        ", ".join(qn(c) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cur:
-        for i in range(0, len(rows), 20_000):
-            cur.executemany(
-                sql,
-                [
-                    (
-                        watch_list.pk,
-                        r.row,
-                        r.name[:64],
-                        r.id_masked,
-                        r.phone_masked,
-                        r.origin,
-                        r.arrived,
-                        r.result,
-                        r.person_id,
-                        r.score,
-                        json.dumps(list(r.reasons)),
-                        now,
-                        now,
-                    )
-                    for r in rows[i : i + 20_000]
-                ],
-            )
-    if category is None:
-        return
     hits = {
         e.row: e
         for e in WatchListEntry.objects.filter(
@@ -1165,7 +988,7 @@ def _store_rows(
 RESULT_HEADER = "结果"
 
 
-def _write_report(path: Path, headers: list[str], rows: list[ListRow]) -> None:
+def _write_report(path: Path, headers: list[str], rows: list[listmatch.ListRow]) -> None:
     """Rows not found in the register (and unreadable ones) as CSV for Excel (UTF-8 with BOM):
     the original cells plus a 结果 column, every cell escaped against formula injection."""
     import csv

@@ -13,3 +13,12 @@ def find_candidates(area_id: int) -> dict[str, int]:
     from linli.linkage.services import candidates_find
 
     return candidates_find(actor=None, area=Area.objects.get(pk=area_id))
+
+
+# No automatic retries: a failed run is recorded with its reason and the worker uploads again.
+@db_task(retries=0)
+def run_list_match(run_id: int) -> None:
+    """Match a received list in the background (linkage.runs.list_run)."""
+    from linli.linkage.runs import list_run
+
+    list_run(run_id=run_id)

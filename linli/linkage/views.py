@@ -21,16 +21,18 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
+from linli.linkage import runs, trust
 from linli.linkage import selectors as sel
 from linli.linkage import services as svc
-from linli.linkage import trust
 from linli.linkage.forms import CategoryForm, ListUploadForm
 from linli.linkage.models import (
     ConcernCategory,
     EntryResult,
     FieldGroup,
     FlagStatus,
+    ListMatchRun,
     MergeCandidate,
+    RunStatus,
 )
 from linli.linkage.reasons import DECISION_LABELS, reason_labels
 from linli.register.models import Person
@@ -254,25 +256,30 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def lists(request: HttpRequest) -> HttpResponse:
     """Lists matched against areas in the user's scope, newest first."""
     page = paginate(request, sel.watch_lists(user=request.user), per_page=30)
-    return render(request, "linkage/lists.html", {"page": page})
-
-
-#: Lists up to this size are matched while the worker waits; bigger ones on the command line.
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+    working = sel.list_runs(user=request.user).filter(
+        status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
+    )
+    failed = sel.list_runs(user=request.user).filter(status=RunStatus.FAILED)[:5]
+    return render(
+        request, "linkage/lists.html", {"page": page, "working": working, "failed": failed}
+    )
 
 
 @perm_required(Perm.MATCH_LISTS)
 def list_upload(request: HttpRequest) -> HttpResponse:
     """Match a received list uploaded from the workbench (the same service as `linli match`).
 
-    A bad file or a missing column answers in Chinese on the same form, with the name, area
-    and category kept (a browser never keeps a chosen file)."""
+    A small file is matched while the worker waits; a larger one is queued for the
+    background worker and the page shows its progress (runs.INLINE_MAX_BYTES). A bad file or
+    a missing column answers in Chinese on the same form, with the name, area and category
+    kept (a browser never keeps a chosen file)."""
     import uuid
 
     from django.conf import settings
 
     from linli.areas.models import Area, AreaKind
     from linli.intake.errors import IntakeError
+    from linli.intake.jobs import upload_max_bytes
 
     areas = (
         Area.objects.restrict(request.user, Perm.MATCH_LISTS)
@@ -283,10 +290,26 @@ def list_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower()[:8]
-        if upload.size > UPLOAD_MAX_BYTES:
+        data = form.cleaned_data
+        if upload.size > upload_max_bytes():
             form.add_error(
-                "file", _("Lists over 20 MB are matched on the command line (linli match).")
+                "file",
+                _("The file is larger than %(mb)d MB.") % {"mb": upload_max_bytes() // 2**20},
             )
+        elif upload.size > runs.INLINE_MAX_BYTES:
+            try:
+                run = runs.list_run_queue(
+                    actor=request.user,
+                    chunks=upload.chunks(),
+                    file_name=upload.name,
+                    list_name=data["name"],
+                    area=data["area"],
+                    category=data["category"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+            else:
+                return redirect("linkage:list_run", pk=run.pk)
         else:
             folder = Path(settings.VAR_DIR) / "linkage" / "uploads"
             folder.mkdir(parents=True, exist_ok=True)
@@ -298,29 +321,59 @@ def list_upload(request: HttpRequest) -> HttpResponse:
                 result = svc.watch_list_match(
                     actor=request.user,
                     path=path,
-                    list_name=form.cleaned_data["name"],
-                    area=form.cleaned_data["area"],
-                    category=form.cleaned_data["category"],
+                    list_name=data["name"],
+                    area=data["area"],
+                    category=data["category"],
                 )
             except IntakeError as exc:
                 form.add_error("file", str(exc.message))
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
             else:
-                messages.success(
-                    request,
-                    _(
-                        "Read %(rows)d rows: %(exact)d found, %(probable)d probably found, "
-                        "%(not_found)d not in the register, %(rejected)d unreadable"
-                    )
-                    % result.counts,
-                )
+                messages.success(request, _counts_text(result.counts))
                 return redirect("linkage:list_detail", pk=result.watch_list.pk)
             finally:
                 # The uploaded copy holds plaintext IDs: it is not kept (the list's entries
                 # are masked; the rows not found are in the report file).
                 path.unlink(missing_ok=True)
     return render(request, "linkage/list_upload.html", {"form": form})
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return (
+        _(
+            "Read %(rows)d rows: %(exact)d found, %(probable)d probably found, "
+            "%(not_found)d not in the register, %(rejected)d unreadable"
+        )
+        % counts
+    )
+
+
+def _run_context(run: ListMatchRun) -> dict[str, Any]:
+    working = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+    return {"run": run, "progress": runs.list_run_progress(run), "working": working}
+
+
+@perm_required(Perm.MATCH_LISTS)
+def list_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """A list being matched in the background: its progress bar (which survives leaving
+    the page); once done, the list itself."""
+    run = get_object_or_404(sel.list_runs(user=request.user), pk=pk)
+    if run.status == RunStatus.DONE and run.watch_list is not None:
+        messages.success(request, _counts_text(run.watch_list.counts))
+        return redirect("linkage:list_detail", pk=run.watch_list.pk)
+    return render(request, "linkage/list_run.html", _run_context(run))
+
+
+@perm_required(Perm.MATCH_LISTS)
+def list_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar alone (htmx polls it); the page reloads when the status moved on."""
+    run = get_object_or_404(sel.list_runs(user=request.user), pk=pk)
+    context = _run_context(run)
+    response = render(request, "linkage/_run_progress.html", context)
+    if not context["working"] or request.GET.get("seen", run.status) != run.status:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @perm_required(Perm.MATCH_LISTS)

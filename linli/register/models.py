@@ -228,6 +228,11 @@ class Person(ScopedModel):
     )
     grid = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="persons")
     notes = models.TextField(_("notes"), blank=True)
+    # Addresses as the person's papers or a received ledger write them (户籍地址, 现居住地址):
+    # free text, not a place in the register (the dwelling is the household's). Personal data
+    # but not sealed: see decision 0040.
+    hukou_address = models.CharField(_("hukou address"), max_length=200, blank=True)
+    current_address = models.CharField(_("current address as written"), max_length=200, blank=True)
     provenance = models.JSONField(default=dict, blank=True, editable=False)
     # Set when linli.linkage merged this record into another (status "merged"); kept, not
     # deleted, so the merge can be undone exactly.
@@ -247,6 +252,9 @@ class Person(ScopedModel):
         indexes = [
             models.Index(fields=["grid", "status"]),
             models.Index(fields=["name"]),
+            # Covers the exact-ID lookup of a received list (linkage._register_ids): the join
+            # on id_bidx reads status and grid from the index alone (decision 0041).
+            models.Index(fields=["id_bidx", "status", "grid"], name="register_person_bidx_cover"),
         ]
         verbose_name = _("person")
 

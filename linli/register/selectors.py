@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -227,3 +228,36 @@ def _occupancy(dwelling: Dwelling, residents: int) -> str:
     if residents == 0:
         return "vacant"
     return "rented" if dwelling.use == "rented" else "occupied"
+
+
+#: Longest chain of merges followed (A into B, B later into C, ...); real chains are short and
+#: cannot loop (a merged record is never merged again), this only bounds a corrupt register.
+MERGE_CHAIN_MAX = 16
+
+
+def merge_survivors(persons: Iterable[Person], *, related: Sequence[str] = ()) -> dict[int, Person]:
+    """For each merged (absorbed) person among *persons*: the record it now lives on as,
+    following chains of merges. An unmerged person is not in the answer. Not scoped: callers
+    (an import, a list match) check the survivor's grid themselves."""
+    chase = {
+        p.pk: p.merged_into_id
+        for p in persons
+        if p.status == PersonStatus.MERGED and p.merged_into_id is not None
+    }
+    out: dict[int, Person] = {}
+    for _ in range(MERGE_CHAIN_MAX):
+        if not chase:
+            break
+        found = {
+            q.pk: q
+            for q in Person.objects.filter(pk__in=set(chase.values())).select_related(*related)
+        }
+        following: dict[int, int] = {}
+        for origin, target in chase.items():
+            q = found[target]
+            if q.status == PersonStatus.MERGED and q.merged_into_id is not None:
+                following[origin] = q.merged_into_id
+            else:
+                out[origin] = q
+        chase = following
+    return out

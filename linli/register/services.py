@@ -45,7 +45,18 @@ from linli.register.models import (
 )
 from linli.register.naming import pinyin_forms
 
-PERSON_FIELDS = ("name", "national_id", "phone", "residency", "relation", "notes")
+PERSON_FIELDS = (
+    "name",
+    "national_id",
+    "phone",
+    "residency",
+    "relation",
+    "hukou_address",
+    "current_address",
+    "notes",
+)
+#: Free-text details a person may carry, changed as typed (trimmed, capped at the column).
+_TEXT_FIELDS = ("hukou_address", "current_address")
 
 
 def _require(actor: Any, perm: Perm, area: Area | None) -> None:
@@ -286,6 +297,8 @@ def _person_create(
     grid: Area | None = None,
     relation: str = "",
     notes: str = "",
+    hukou_address: str = "",
+    current_address: str = "",
     tags: Iterable[Tag] = (),
     source: str = "worker",
     occurred_on: dt.date | None = None,
@@ -308,6 +321,8 @@ def _person_create(
         relation=relation if household else "",
         grid=target_grid,
         notes=notes,
+        hukou_address=hukou_address.strip()[:200],
+        current_address=current_address.strip()[:200],
     )
     person.name_pinyin, person.name_initials = pinyin_forms(name)
     errors: dict[str, list[str]] = {}
@@ -325,7 +340,14 @@ def _person_create(
         errors["relation"] = [_("Choose the relation to the householder.")]
     if errors:
         raise ValidationError(errors)
-    given = {"national_id": national_id, "phone": phone, "notes": notes, "relation": relation}
+    given = {
+        "national_id": national_id,
+        "phone": phone,
+        "notes": notes,
+        "relation": relation,
+        "hukou_address": person.hukou_address,
+        "current_address": person.current_address,
+    }
     _stamp(
         person,
         ["name", "residency", *(f for f, v in given.items() if v)],
@@ -407,7 +429,10 @@ def _person_update(*, actor: Any, person: Person, data: dict[str, Any], source: 
                 changed["phone"] = (old, person.phone_masked)
             except ValidationError as exc:
                 errors["phone"] = exc.messages
-    for field in ("residency", "notes"):
+    for field in _TEXT_FIELDS:
+        if field in data:
+            data = {**data, field: (data[field] or "").strip()[:200]}
+    for field in ("residency", "notes", *_TEXT_FIELDS):
         if field in data and data[field] != getattr(person, field):
             changed[field] = (getattr(person, field), data[field])
             setattr(person, field, data[field])

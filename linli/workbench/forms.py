@@ -93,7 +93,19 @@ def _tag_field() -> forms.ModelMultipleChoiceField:
     )
 
 
-class PersonCreateForm(StyledForm):
+class _AddressFields(StyledForm):
+    """The two addresses a person's papers give (户籍地址, 现居住地址), free text."""
+
+    hukou_address = forms.CharField(label=_("Hukou address"), max_length=200, required=False)
+    current_address = forms.CharField(
+        label=_("Current address as written"),
+        max_length=200,
+        required=False,
+        help_text=_("As the person's papers or a received ledger write it."),
+    )
+
+
+class PersonCreateForm(_AddressFields):
     """Register a person in a household (relation required) or directly in a grid."""
 
     name = forms.CharField(label=_("Name"), max_length=64)
@@ -138,7 +150,7 @@ class PersonCreateForm(StyledForm):
             self.fields["occurred_on"].label = _("Registered on")
 
 
-class PersonEditForm(StyledForm):
+class PersonEditForm(_AddressFields):
     """Change a person's details. National ID and phone are typed anew only to change them:
     the form never shows the full values (that would be an unaudited reveal)."""
 
@@ -173,7 +185,10 @@ class PersonEditForm(StyledForm):
 
     def update_data(self) -> dict[str, Any]:
         """What to hand to person_update: only the fields that were meant to change."""
-        data = {k: self.cleaned_data[k] for k in ("name", "residency", "notes")}
+        data = {
+            k: self.cleaned_data[k]
+            for k in ("name", "residency", "hukou_address", "current_address", "notes")
+        }
         if self.cleaned_data.get("relation"):
             data["relation"] = self.cleaned_data["relation"]
         for key in ("national_id", "phone"):

@@ -140,3 +140,49 @@ def test_community_head_matches_a_list_from_the_workbench(
     assert "赵六" in page.locator("table").inner_text()
     page.screenshot(path=str(artifacts / "linkage-list.png"), full_page=True)
     page.close()
+
+
+def test_a_background_list_match_shows_its_progress_then_the_list(
+    live_server: Any,
+    live_world: World,
+    browser: Any,
+    artifacts: Path,
+    tmp_path: Path,
+    settings: Any,
+) -> None:
+    """On a phone: the bar of a list being matched in the background, polled until the run
+    is done, when the page becomes the list."""
+    from linli.linkage import runs
+    from linli.linkage.models import ListMatchRun, RunStatus, WatchList
+
+    settings.VAR_DIR = tmp_path / "var"
+    w = live_world
+    run = ListMatchRun.objects.create(
+        name="11月来返（全市）",
+        area=w.community,
+        file_name="来返人员.csv",
+        status=RunStatus.RUNNING,
+        created_by=w.head,
+    )
+    runs.progress_file_write(runs.run_dir(run.pk) / "progress.json", 420_000, 1_000_000)
+    page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    _sign_in(page, live_server.url, w.head.username)
+    page.goto(f"{live_server.url}/w/linkage/lists/")
+    page.get_by_role("link", name="11月来返（全市）").click()
+    page.wait_for_url(re.compile(rf"/w/linkage/lists/runs/{run.pk}/$"))
+    bar = page.locator("#run-progress")
+    assert "420000 / 1000000 行 · 42%" in bar.inner_text()
+    assert "可以离开本页" in bar.inner_text()
+    page.screenshot(path=str(artifacts / "linkage-list-run.png"), full_page=True)
+    done = WatchList.objects.create(
+        name=run.name,
+        area=w.community,
+        file_name=run.file_name,
+        file_sha256="0" * 64,
+        counts={"rows": 3, "exact": 2, "probable": 0, "not_found": 1, "rejected": 0},
+    )
+    ListMatchRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, watch_list=done)
+    page.wait_for_url(re.compile(rf"/w/linkage/lists/{done.pk}/"), timeout=15_000)
+    assert "共读取 3 行" in page.locator(".alert").inner_text()
+    page.screenshot(path=str(artifacts / "linkage-list-run-done.png"), full_page=True)
+    page.close()

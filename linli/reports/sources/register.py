@@ -214,6 +214,20 @@ PERSON = RowSet(
                 width=30,
             ),
             Column(
+                "hukou_address",
+                _("Hukou address"),
+                ("hukou_address",),
+                order="hukou_address",
+                width=30,
+            ),
+            Column(
+                "current_address_written",
+                _("Current address as written"),
+                ("current_address",),
+                order="current_address",
+                width=30,
+            ),
+            Column(
                 "estate",
                 _("Estate"),
                 ("household__dwelling__building__estate__name",),

@@ -40,6 +40,8 @@ FIELD_LABELS = {
     "phone": gettext_lazy("Phone"),
     "residency": gettext_lazy("Residency"),
     "relation": gettext_lazy("Relation to householder"),
+    "hukou_address": gettext_lazy("Hukou address"),
+    "current_address": gettext_lazy("Current address as written"),
     "notes": gettext_lazy("Notes"),
 }
 SOURCE_LABELS = {
@@ -192,6 +194,8 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 grid=data.get("grid"),
                 relation=data.get("relation", ""),
                 notes=data["notes"],
+                hukou_address=data["hukou_address"],
+                current_address=data["current_address"],
                 tags=data["tags"],
                 occurred_on=data["occurred_on"],
             )
@@ -223,6 +227,8 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "residency": person.residency,
         "relation": person.relation,
         "notes": person.notes,
+        "hukou_address": person.hukou_address,
+        "current_address": person.current_address,
         "tags": list(person.tags.all()),
     }
     form = wb_forms.PersonEditForm(

@@ -29,6 +29,18 @@ class Command(BaseCommand):
         with translation.override(settings.LANGUAGE_CODE):
             self._handle(opts)
 
+    def _progress(self, done: int, total: int) -> None:
+        """One line on stderr, rewritten in place as the batches go by."""
+        if total <= 0:
+            return
+        line = _("Matched %(done)d of %(total)d rows (%(percent)d%%)") % {
+            "done": done,
+            "total": total,
+            "percent": min(100, done * 100 // total),
+        }
+        self.stderr.write("\r" + line, ending="\n" if done >= total else "")
+        self.stderr.flush()
+
     def _handle(self, opts: dict[str, Any]) -> None:
         area = Area.objects.filter(code=opts["area"]).first()
         if area is None:
@@ -49,6 +61,7 @@ class Command(BaseCommand):
                 list_name=opts["list_name"],
                 area=area,
                 category=category,
+                progress=self._progress,
             )
         except IntakeError as exc:
             raise CommandError(str(exc.message)) from exc
