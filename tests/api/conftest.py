@@ -15,9 +15,9 @@ from linli.register import services as reg
 from linli.register.models import Building, Dwelling, Estate
 from tests.emergency.walk import emergency_extras
 from tests.factories import PASSWORD, World
+from tests.health.walk import health_extras
 from tests.screening.factories import screening_extras
 from tests.supplies.factories import supplies_extras
-from tests.health.walk import health_extras
 
 API = "/api/v1"
 

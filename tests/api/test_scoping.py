@@ -29,8 +29,8 @@ from linli.register.models import (
 from tests.api.conftest import API, ApiClient, BOnly
 from tests.emergency.walk import emergency_snapshot
 from tests.factories import World, make_world
-from tests.passes.walk import passes_extras, passes_snapshot
 from tests.health.walk import health_snapshot
+from tests.passes.walk import passes_extras, passes_snapshot
 
 pytestmark = pytest.mark.django_db
 
