@@ -35,9 +35,9 @@ from tests.emergency.walk import emergency_extras, emergency_snapshot
 from tests.factories import PASSWORD, World, make_world
 from tests.intake.factories import batch_b, profile_b
 from tests.notify.walk import notify_extras, notify_snapshot
+from tests.passes.walk import passes_extras, passes_snapshot
 from tests.screening.factories import screening_extras, screening_snapshot
 from tests.supplies.factories import supplies_extras, supplies_snapshot
-from tests.passes.walk import passes_extras, passes_snapshot
 from tests.volunteers.factories import volunteer_extras
 
 pytestmark = pytest.mark.django_db
@@ -474,8 +474,7 @@ def test_object_pages_answer_404_for_the_sibling_grid(world: World, extras: dict
     # Those who hold the permission on their own grid get exactly 404 for B's objects.
     leader = _clients(world, extras)["grid leader A"]
     for name, id_of in OBJECT_PAGES.items():
-        if name.startswith(("portal:", "orders:portal_", "supplies:portal_")):
-        if name.startswith(("portal:", "orders:portal_", "passes:portal_")):
+        if name.startswith(("portal:", "orders:portal_", "supplies:portal_", "passes:portal_")):
             continue  # resident pages: staff are sent to the workbench, as for any id
         url = reverse(name, kwargs={**EXTRA_KWARGS.get(name, {}), "pk": id_of(world, extras)})
         for r in (leader.get(url), leader.post(url, data)):
