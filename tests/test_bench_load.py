@@ -1,5 +1,6 @@
 """The load benchmark's harness (benchmarks/bench_load.py) parses its command line and builds its
-wrk scripts without a server; the benchmark itself is run by hand (docs/performance.md)."""
+wrk scripts without a server, and its benchmark-only pass-verify URL gives the real verdict; the
+benchmark itself is run by hand (docs/performance.md)."""
 
 from __future__ import annotations
 
