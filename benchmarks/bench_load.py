@@ -24,6 +24,17 @@ Targets (the TARGETS table; a row whose ``requires`` module is missing is skippe
                  task). The rows written are counted in the database after the run.
   checkin-retry  POST /api/v1/check-ins again with keys already answered: every request must
                  be a stored answer (no new check-in may appear).
+  pass-verify-offline
+                 GET /bench/pass-verify?token=<code>: what a gate phone does offline
+                 (linli.passes.signing.verify_token: signature, key version, validity window; no
+                 database), served by the same workers as the peer; a refused code answers 422.
+                 The codes are those of real resident passes, a different one each request.
+  pass-verify-api
+                 POST /api/v1/passes/verify as the grid worker of the gate: the online check
+                 against the register (signature, then the pass's row: estate, revocation).
+                 Before each run a sample of the codes must answer "ok": true.
+The pass rows are skipped (said so) when linli.passes is absent; the seeding issues the passes
+through linli.passes.services (one gate per grid, ``--passes`` resident passes in all).
 The peak RSS reported is that of the web server: gunicorn's master and workers together (and
 the largest single worker), sampled every 0.2 s during the target's runs.
 
@@ -59,6 +70,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/linli_loadbench"
 CHECKIN_PATH = "/api/v1/check-ins"
+PASS_VERIFY_PATH = "/api/v1/passes/verify"
 
 
 # --- arguments --------------------------------------------------------------------------------
@@ -80,6 +92,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--quarantined", type=int, default=600, help="people put under quarantine when seeding"
     )
+    p.add_argument("--passes", type=int, default=300, help="resident passes issued when seeding")
     p.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (linli serve)")
     p.add_argument(
@@ -267,6 +280,69 @@ end
     )
 
 
+def _script_pass_offline(fixture: dict[str, Any], nonce: str) -> str:
+    # Codes are base64url and dots: nothing to escape in a query string.
+    rows = ",\n".join(_lua_str(code) for _tok, _cp, code in fixture["passes"])
+    return (
+        _LUA_THREADS
+        + f"local codes = {{\n{rows}\n}}\n"
+        + r"""
+local n = 0
+request = function()
+  n = n + 1
+  local c = codes[((n - 1) * nthreads_all + tid - 1) % #codes + 1]
+  return wrk.format("GET", "/bench/pass-verify?token=" .. c)
+end
+"""
+    )
+
+
+def _pass_verify_body(checkpoint: int, code: str) -> str:
+    return json.dumps({"token": code, "checkpoint": checkpoint})
+
+
+def _script_pass_api(fixture: dict[str, Any], nonce: str) -> str:
+    rows = ",\n".join(
+        f"{{{_lua_str('Bearer ' + tok)}, {_lua_str(_pass_verify_body(cp, code))}}}"
+        for tok, cp, code in fixture["passes"]
+    )
+    return (
+        _LUA_THREADS
+        + f"local checks = {{\n{rows}\n}}\n"
+        + r"""
+local n = 0
+request = function()
+  n = n + 1
+  local c = checks[((n - 1) * nthreads_all + tid - 1) % #checks + 1]
+  return wrk.format("POST", "/api/v1/passes/verify", {
+    ["Authorization"] = c[1],
+    ["Content-Type"] = "application/json",
+  }, c[2])
+end
+"""
+    )
+
+
+def _prepare_pass_api(fixture: dict[str, Any], base: str, count: int) -> dict[str, Any]:
+    """Every code of a sample must pass the online check (a 200 with ``"ok": false`` would
+    otherwise count as a fast success)."""
+    host, port = base.removeprefix("http://").split(":")
+    for tok, cp, code in fixture["passes"][:: max(1, len(fixture["passes"]) // 30)]:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request(
+            "POST",
+            PASS_VERIFY_PATH,
+            body=_pass_verify_body(cp, code),
+            headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"},
+        )
+        resp = conn.getresponse()
+        answer = resp.read()
+        conn.close()
+        if resp.status != 200 or not json.loads(answer).get("ok"):
+            raise SystemExit(f"pass check set-up: answered {resp.status}: {answer[:300]!r}")
+    return fixture
+
+
 TARGETS: list[Target] = [
     Target("bare", "GET /bench/bare (peer: bare Django JSON)", _script_bare),
     Target(
@@ -282,8 +358,21 @@ TARGETS: list[Target] = [
         prepare=_prepare_retry,
         stores_nothing=True,
     ),
-    # Pass verification (linli.passes.signing.verify_token, branch `passes`) goes here as one
-    # row with requires="linli.passes.signing" once that module and its endpoint exist.
+    Target(
+        "pass-verify-offline",
+        "GET /bench/pass-verify (verify_token, no database)",
+        _script_pass_offline,
+        requires="linli.passes.signing",
+        stores_nothing=True,
+    ),
+    Target(
+        "pass-verify-api",
+        "POST /api/v1/passes/verify (online check)",
+        _script_pass_api,
+        requires="linli.passes.signing",
+        prepare=_prepare_pass_api,
+        stores_nothing=True,
+    ),
 ]
 
 
@@ -585,6 +674,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     from linli.register.demo import demo_accounts
     from linli.register.models import Person, PersonStatus
 
+    pass_measures = ["passes"] if importlib.util.find_spec("linli.passes") else []
     connection.close()
     _recreate_database(args.db)
     t0 = time.perf_counter()
@@ -597,13 +687,14 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
         name="负载测试疫情",
         kind="epidemic",
         areas=[community],
-        measures=["arrivals", "quarantine", "checkins"],
+        measures=["arrivals", "quarantine", "checkins", *pass_measures],
         rule_days={"home": 14, "home_monitoring": 7, "centralised": 14},
         now=timezone.now() - dt.timedelta(days=2),
     )
     starts_on = timezone.localdate() - dt.timedelta(days=1)
     per_grid = -(-args.quarantined // len(grids))
     pairs: list[list[Any]] = []
+    passes: list[list[Any]] = []
     for i, grid in enumerate(grids, start=1):
         user, _pw = user_create(
             actor=None, username=f"bench-wangge{i}", password=None, role="grid_worker", area=grid
@@ -620,17 +711,51 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
                 starts_on=starts_on,
             )
             pairs.append([token, q.pk])
+        if pass_measures:
+            passes += _seed_passes(grid, token, -(-args.passes // len(grids)))
     # Interleave grids so consecutive requests come from different workers and grids.
     random.Random(2026).shuffle(pairs)
+    random.Random(2027).shuffle(passes)
     _analyze()
-    fixture = {"db": args.db, "event": event.pk, "pairs": pairs}
+    fixture = {"db": args.db, "event": event.pk, "pairs": pairs, "passes": passes}
     _fixture_path(args).write_text(json.dumps(fixture))
     print(
         f"seeded {args.db}: {Person.objects.count()} persons, {len(pairs)} under quarantine in "
-        f"{len(grids)} grids, in {time.perf_counter() - t0:.0f} s",
+        f"{len(grids)} grids, {len(passes)} resident passes, in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
     return fixture
+
+
+def _seed_passes(grid: Any, token: str, count: int) -> list[list[Any]]:
+    """A gate of *grid* (on the estate with most of its households) and *count* resident
+    passes of people living there, issued through linli.passes.services; [worker token, gate,
+    code] each. Their codes are signed with the server's key (the same LINLI_VAR_DIR)."""
+    from django.db.models import Count
+
+    from linli.passes import services as ps
+    from linli.register.models import Estate, Person, PersonStatus
+
+    estate = (
+        Estate.objects.filter(buildings__grid=grid)
+        .annotate(n=Count("buildings__dwellings__households"))
+        .order_by("-n", "pk")
+        .first()
+    )
+    if estate is None:
+        return []
+    gate = ps.checkpoint_create(actor=None, estate=estate, grid=grid, name=f"负载测试门{grid.pk}")
+    people = Person.objects.filter(
+        grid=grid,
+        status=PersonStatus.LIVING,
+        household__dwelling__building__estate=estate,
+        household__dwelling__building__grid=grid,
+    ).order_by("id")
+    out = []
+    for person in people[:count]:
+        p = ps.resident_pass_issue(actor=None, person=person)
+        out.append([token, gate.pk, ps.pass_token(p)])
+    return out
 
 
 def _analyze() -> None:
@@ -651,6 +776,8 @@ def load_fixture(args: argparse.Namespace) -> dict[str, Any] | None:
     fixture: dict[str, Any] = json.loads(path.read_text())
     if fixture.get("db") != args.db:
         return None
+    if "passes" not in fixture and importlib.util.find_spec("linli.passes"):
+        return None  # seeded before the pass rows existed
     from linli.emergency.models import Quarantine
 
     try:
@@ -715,7 +842,7 @@ def report(rows: list[dict[str, Any]], skipped: list[str], args: argparse.Namesp
         f"cores={os.cpu_count()} load average now={os.getloadavg()[0]:.1f}"
     )
     head = (
-        f"{'target':<14} {'conns':>5} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'target':<19} {'conns':>5} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} "
         f"{'p99 ms':>7} {'errors':>6} {'RSS MB':>7} {'worker':>6}"
     )
     print(head)
@@ -724,17 +851,17 @@ def report(rows: list[dict[str, Any]], skipped: list[str], args: argparse.Namesp
         res = r["result"]
         res["ratio"] = res["rps"] / bare[r["connections"]]
         print(
-            f"{r['target']:<14} {r['connections']:>5} {res['rps']:>8.1f} {res['ratio']:>6.3f} "
+            f"{r['target']:<19} {r['connections']:>5} {res['rps']:>8.1f} {res['ratio']:>6.3f} "
             f"{_ms(res['p50']):>7} {_ms(res['p95']):>7} {_ms(res['p99']):>7} "
             f"{res['errors'] + res['timeouts']:>6} {r['peak_rss_mb']:>7.0f} "
             f"{r['peak_worker_rss_mb']:>6.0f}"
         )
         for frame, share in r.get("py_spy", []):
-            print(f"{'':<14} py-spy {share:>6.1%}  {frame[:110]}")
+            print(f"{'':<19} py-spy {share:>6.1%}  {frame[:110]}")
         db = r["db"]
         if r["target"] != "bare":
             print(
-                f"{'':<20} wrote {db['checkins']} check-ins and {db['records']} idempotency "
+                f"{'':<25} wrote {db['checkins']} check-ins and {db['records']} idempotency "
                 f"records for {res['requests']} answers"
             )
     for note in skipped:
