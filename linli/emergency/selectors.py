@@ -30,13 +30,16 @@ from linli.emergency.models import (
     TaskStatus,
 )
 
-# Stages of the closed loop fed by other capabilities (linli.health registers "tested"):
-# key -> (per-grid counts for (user, event), whether (event, person id) reached it).
+# Stages of the closed loop fed by other capabilities (linli.health registers "tested";
+# linli.screening adds its campaigns' targets to "screened", "verified" and "pending"):
+# key -> [(per-grid counts for (user, event), whether (event, person id) reached it), ...].
 _STAGES: dict[
     str,
-    tuple[
-        Callable[[Any, EmergencyEvent], Iterable[tuple[int, int]]],
-        Callable[[EmergencyEvent, int], bool],
+    list[
+        tuple[
+            Callable[[Any, EmergencyEvent], Iterable[tuple[int, int]]],
+            Callable[[EmergencyEvent, int], bool],
+        ]
     ],
 ] = {}
 
@@ -46,8 +49,12 @@ def register_stage(
     counts: Callable[[Any, EmergencyEvent], Iterable[tuple[int, int]]],
     reached: Callable[[EmergencyEvent, int], bool],
 ) -> None:
-    """Let a capability feed one stage of the loop (called from its AppConfig.ready())."""
-    _STAGES[key] = (counts, reached)
+    """Let a capability feed one stage of the loop (called from its AppConfig.ready()); several
+    capabilities may feed the same stage, their counts add up. Registering the same pair twice
+    keeps one (apps may be set up again)."""
+    feeders = _STAGES.setdefault(key, [])
+    if (counts, reached) not in feeders:
+        feeders.append((counts, reached))
 
 
 def events_visible(user: Any) -> EventQuerySet:
@@ -159,13 +166,9 @@ def event_dashboard(
     add("pending", grouped(arrivals.filter(decision=ArrivalDecision.PENDING)))
     add("quarantined", grouped(quarantines))
     add("released", grouped(quarantines.filter(status=QuarantineStatus.RELEASED)))
-    # Screening campaigns of the event (linli.screening): targets worked and verified.
-    from linli.screening.selectors import loop_counts
-
-    for key, pairs in loop_counts(user=user, event=event).items():
-        add(key, pairs)
-    for key, (counts, _reached) in _STAGES.items():
-        add(key, counts(user, event))
+    for key, feeders in _STAGES.items():
+        for counts, _reached in feeders:
+            add(key, counts(user, event))
     keys = [k for k in next(iter(rows.values()), {}) if k != "grid"]
     totals = {k: sum(r[k] for r in rows.values()) for k in keys}
     return {"rows": list(rows.values()), "totals": totals, "today": today}
@@ -181,7 +184,9 @@ def person_stages(
     if "tested" in _STAGES:
         event = arrival.event if arrival is not None else quarantine and quarantine.event
         person_id = (arrival and arrival.person_id) or (quarantine and quarantine.person_id)
-        tested = bool(event and person_id and _STAGES["tested"][1](event, person_id))
+        tested = bool(
+            event and person_id and any(r(event, person_id) for _c, r in _STAGES["tested"])
+        )
     return [
         {"key": "screened", "done": arrival is not None},
         {"key": "verified", "done": bool(arrival and arrival.verified_at)},

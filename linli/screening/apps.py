@@ -9,7 +9,9 @@ class ScreeningConfig(AppConfig):
     def ready(self) -> None:
         # The event page shows the screening campaigns while an event runs the measure.
         from linli.accounts.roles import Perm
+        from linli.emergency import selectors as emergency_selectors
         from linli.emergency.measures import MeasureLink, register
+        from linli.screening import selectors
 
         register(
             MeasureLink(
@@ -18,6 +20,16 @@ class ScreeningConfig(AppConfig):
                 url=_event_campaigns,
                 perm=Perm.VIEW_SCREENING,
             )
+        )
+        # Its targets count in the emergency closed loop (the emergency app imports nothing).
+        emergency_selectors.register_stage(
+            "screened", selectors.screened_counts, selectors.was_screened
+        )
+        emergency_selectors.register_stage(
+            "verified", selectors.verified_counts, selectors.was_verified
+        )
+        emergency_selectors.register_stage(
+            "pending", selectors.pending_counts, selectors.is_pending
         )
 
 

@@ -64,16 +64,54 @@ def campaign_board(*, user: Any, campaign: ScreeningCampaign) -> dict[str, Any]:
     return {"rows": sorted(rows.values(), key=lambda r: r["grid"]), "totals": totals, "left": left}
 
 
+def _event_targets(user: Any, event: Any) -> QuerySet[ScreeningTarget]:
+    return targets_visible(user).filter(campaign__event=event).order_by()
+
+
+def _grouped(qs: QuerySet[ScreeningTarget]) -> list[tuple[int, int]]:
+    return list(qs.values("grid_id").annotate(n=Count("id")).values_list("grid_id", "n"))
+
+
+# The emergency closed loop per grid (registered with linli.emergency.selectors.register_stage
+# in ScreeningConfig.ready): targets of the event's campaigns worked (screened: any outcome
+# recorded), verified, and still pending — added to the arrivals' own counts, so nobody drops
+# out of the loop.
+def screened_counts(user: Any, event: Any) -> list[tuple[int, int]]:
+    return _grouped(_event_targets(user, event).exclude(status=TargetStatus.PENDING))
+
+
+def verified_counts(user: Any, event: Any) -> list[tuple[int, int]]:
+    return _grouped(_event_targets(user, event).filter(verified_at__isnull=False))
+
+
+def pending_counts(user: Any, event: Any) -> list[tuple[int, int]]:
+    return _grouped(_event_targets(user, event).filter(status=TargetStatus.PENDING))
+
+
+def was_screened(event: Any, person_id: int) -> bool:
+    return (
+        ScreeningTarget.objects.filter(campaign__event=event, person_id=person_id)
+        .exclude(status=TargetStatus.PENDING)
+        .exists()
+    )
+
+
+def was_verified(event: Any, person_id: int) -> bool:
+    return ScreeningTarget.objects.filter(
+        campaign__event=event, person_id=person_id, verified_at__isnull=False
+    ).exists()
+
+
+def is_pending(event: Any, person_id: int) -> bool:
+    return ScreeningTarget.objects.filter(
+        campaign__event=event, person_id=person_id, status=TargetStatus.PENDING
+    ).exists()
+
+
 def loop_counts(*, user: Any, event: Any) -> dict[str, list[tuple[int, int]]]:
-    """For the emergency closed loop per grid: targets of the event's campaigns worked
-    (screened: any outcome recorded), verified, and still pending (nobody drops out)."""
-    targets = targets_visible(user).filter(campaign__event=event).order_by()
-
-    def grouped(qs: QuerySet[ScreeningTarget]) -> list[tuple[int, int]]:
-        return list(qs.values("grid_id").annotate(n=Count("id")).values_list("grid_id", "n"))
-
+    """The three loop stages at once (tests and callers that want all of them)."""
     return {
-        "screened": grouped(targets.exclude(status=TargetStatus.PENDING)),
-        "verified": grouped(targets.filter(verified_at__isnull=False)),
-        "pending": grouped(targets.filter(status=TargetStatus.PENDING)),
+        "screened": screened_counts(user, event),
+        "verified": verified_counts(user, event),
+        "pending": pending_counts(user, event),
     }
