@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +31,7 @@ from linli.emergency import certificates
 from linli.emergency import forms as f
 from linli.emergency import selectors as sel
 from linli.emergency import services as em
+from linli.emergency.measures import links_for
 from linli.emergency.models import (
     ArrivalSource,
     EmergencyEvent,
@@ -216,10 +218,25 @@ def home(request: HttpRequest) -> HttpResponse:
                 else None,
             }
         )
+    # What the events of my active measures also offer (shopping lists for a closed household,
+    # passes …): shown here too, since a resident proven only by a phone code has no portal home.
+    links: dict[str, dict[str, str]] = {}
+    for row in rows:
+        mine: Any = row["q"]
+        if mine.status == QuarantineStatus.ACTIVE:
+            viewer = SimpleNamespace(person_id=mine.person_id)
+            for link in links_for(mine.event, portal=True, viewer=viewer):
+                links.setdefault(link["url"], link)
     return render(
         request,
         "emergency/portal_home.html",
-        {"rows": rows, "form": f.CheckInForm(), "today": today, "kinds": QuarantineKind},
+        {
+            "rows": rows,
+            "form": f.CheckInForm(),
+            "today": today,
+            "kinds": QuarantineKind,
+            "measure_links": list(links.values()),
+        },
     )
 
 

@@ -141,3 +141,17 @@ def test_the_household_of_a_quarantined_person_shops_for_them(world: World) -> N
     other = _client(resident_of(world.b.member))
     assert reverse("supplies:portal_list") not in other.get(reverse("portal:home")).content.decode()
     assert other.get(reverse("supplies:portal_new", args=[q.pk])).status_code == 404
+
+
+def test_the_check_in_page_offers_the_shopping_list_to_a_quarantined_household(
+    world: World,
+) -> None:
+    """A resident reaches /p/e/ by a phone code alone (no portal home): the measures of their
+    quarantine's event are offered there too; not for a resident under no measure."""
+    event = supplies_event([world.community])
+    quarantined(event, world.a.householder)
+    home = _client(resident_of(world.a.householder)).get(reverse("emergency:portal_home"))
+    body = home.content.decode()
+    assert 'id="measure-links"' in body and reverse("supplies:portal_list") in body
+    other = _client(resident_of(world.a.member)).get(reverse("emergency:portal_home"))
+    assert reverse("supplies:portal_list") not in other.content.decode()
