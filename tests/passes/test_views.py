@@ -172,9 +172,13 @@ def test_duty_swap_pages(pw: PassWorld) -> None:
         ends_at=now + dt.timedelta(hours=6),
     )
     c = _client(w.a.worker)
+    # Whoever stands a shift finds "my duty" in the nav; the head has none yet.
+    assert 'id="nav-duty"' in c.get(reverse("workbench:home")).content.decode()
+    head = _client(w.head)
+    assert 'id="nav-duty"' not in head.get(reverse("workbench:home")).content.decode()
     r = c.post(reverse("passes:shift_action", args=[shift.pk, "swap"]), {"to_user": w.head.pk})
     assert r.status_code == 302
-    head = _client(w.head)
+    assert 'id="nav-duty"' in head.get(reverse("workbench:home")).content.decode()  # asked
     duty = head.get(reverse("passes:duty")).content.decode()
     swap = shift.swaps.get()
     assert f'data-swap="{swap.pk}"' in duty

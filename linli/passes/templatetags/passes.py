@@ -33,3 +33,24 @@ def passes_person_links(context: dict[str, Any], person: Any) -> dict[str, Any]:
         "health_on": health_on,
         "code": code,
     }
+
+
+@register.inclusion_tag("passes/_nav.html", takes_context=True)
+def passes_nav(context: dict[str, Any]) -> dict[str, Any]:
+    """The nav entry to "my duty" for whoever stands a gate shift that has not finished (or
+    is asked to take one): volunteers on gate duty find their roster and gate page from any
+    workbench page."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from linli.passes.models import DutyShift, ShiftSwap, SwapStatus
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"show": False}
+    since = timezone.now() - dt.timedelta(hours=12)
+    on_duty = DutyShift.objects.filter(user=user, ended_at__isnull=True, ends_at__gte=since)
+    asked = ShiftSwap.objects.filter(to_user=user, status=SwapStatus.REQUESTED)
+    return {"show": on_duty.exists() or asked.exists()}
