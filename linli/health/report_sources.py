@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import Perm
+from linli.areas.models import Area
 from linli.health.models import TestRecord, TestResult, TestRound
 from linli.health.selectors import _years_before, doses_subquery
 from linli.register.models import Person, PersonStatus
@@ -34,17 +34,30 @@ def _persons(user: Any, area: Any) -> QuerySet[Person]:
     return under_area(qs.filter(status=PersonStatus.LIVING), area)
 
 
-def _latest_round() -> Subquery:
-    """The latest round whose area covers the person's grid (the round they are due in)."""
-    return Subquery(
-        TestRound.objects.filter(StartsWith(OuterRef("grid__path"), F("area__path")))
-        .order_by("-date", "-id")
-        .values("pk")[:1]
+def _latest_round(area: Any) -> Any:
+    """The latest round whose area covers the person's grid (the round they are due in).
+
+    Worked out once per query for every area under *area* (a few hundred grids, a handful of
+    rounds) and given to the database as a CASE on the grid id: a statistics table refers to
+    the round in every measure's condition, and a correlated subquery there ran once per
+    person and measure."""
+    rounds = list(TestRound.objects.order_by("-date", "-id").values_list("pk", "area__path"))
+    by_round: dict[int, list[int]] = {}
+    for grid_id, path in Area.objects.filter(path__startswith=area.path).values_list("id", "path"):
+        latest = next((pk for pk, round_path in rounds if path.startswith(round_path)), None)
+        if latest is not None:
+            by_round.setdefault(latest, []).append(grid_id)
+    if not by_round:
+        return Value(None, output_field=IntegerField())
+    return Case(
+        *(When(grid_id__in=ids, then=Value(pk)) for pk, ids in by_round.items()),
+        default=Value(None),
+        output_field=IntegerField(),
     )
 
 
 def _round_base(user: Any, area: Any) -> QuerySet[Person]:
-    return _persons(user, area).annotate(_round=_latest_round()).filter(_round__isnull=False)
+    return _persons(user, area).annotate(_round=_latest_round(area)).filter(_round__isnull=False)
 
 
 def _record(**kw: Any) -> Exists:
