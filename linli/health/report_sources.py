@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area
-from linli.health.models import TestRecord, TestResult, TestRound
+from linli.health.models import TestRecord, TestResult, TestRound, Vaccination
 from linli.health.selectors import _years_before, doses_subquery
 from linli.register.models import Person, PersonStatus
 from linli.reports.registry import (
@@ -141,6 +141,25 @@ def _vaccination_base(user: Any, area: Any) -> QuerySet[Person]:
     return _persons(user, area).annotate(_doses=Coalesce(doses_subquery(), 0))
 
 
+def _doses_at_least(value: Any) -> Q:
+    """Persons whose highest dose is at least *value* (``_doses >= value``), written as
+    membership in the persons with such a dose: an uncorrelated subquery PostgreSQL hashes
+    once, where a condition on ``_doses`` re-ran the per-person subquery in every measure of
+    a statistics table."""
+    n = int(value)
+    if n <= 0:
+        return Q()
+    return Q(pk__in=Vaccination.objects.filter(dose__gte=n).values("person_id"))
+
+
+def _doses_at_most(value: Any) -> Q:
+    """Persons whose highest dose is at most *value* (``_doses <= value``; no dose is 0)."""
+    n = int(value)
+    if n < 0:
+        return Q(pk__in=[])
+    return ~Q(pk__in=Vaccination.objects.filter(dose__gt=n).values("person_id"))
+
+
 VACCINATION_PERSON = RowSet(
     key="health.vaccination_person",
     label=_("People and their vaccination doses (health)"),
@@ -159,8 +178,8 @@ VACCINATION_PERSON = RowSet(
     filters={
         f.key: f
         for f in [
-            Filter("doses_min", _("Doses at least"), "int", lambda v: Q(_doses__gte=int(v))),
-            Filter("doses_max", _("Doses at most"), "int", lambda v: Q(_doses__lte=int(v))),
+            Filter("doses_min", _("Doses at least"), "int", _doses_at_least),
+            Filter("doses_max", _("Doses at most"), "int", _doses_at_most),
             *_age_filters(),
         ]
     },
