@@ -21,6 +21,7 @@ and an emergency drill over the district from ``seed_report_records.py``):
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_orders_demo
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_volunteers
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/python benchmarks/seed_report_records.py
+  LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli seed_health_demo
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/linli report load-library
   LINLI_VAR_DIR=/tmp/bench100k .venv/bin/python benchmarks/bench_reports.py [--repeat 3]
 """

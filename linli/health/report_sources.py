@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import Perm
-from linli.health.models import TestRecord, TestResult, TestRound
+from linli.areas.models import Area
+from linli.health.models import TestRecord, TestResult, TestRound, Vaccination
 from linli.health.selectors import _years_before, doses_subquery
 from linli.register.models import Person, PersonStatus
 from linli.reports.registry import (
@@ -34,17 +34,30 @@ def _persons(user: Any, area: Any) -> QuerySet[Person]:
     return under_area(qs.filter(status=PersonStatus.LIVING), area)
 
 
-def _latest_round() -> Subquery:
-    """The latest round whose area covers the person's grid (the round they are due in)."""
-    return Subquery(
-        TestRound.objects.filter(StartsWith(OuterRef("grid__path"), F("area__path")))
-        .order_by("-date", "-id")
-        .values("pk")[:1]
+def _latest_round(area: Any) -> Any:
+    """The latest round whose area covers the person's grid (the round they are due in).
+
+    Worked out once per query for every area under *area* (a few hundred grids, a handful of
+    rounds) and given to the database as a CASE on the grid id: a statistics table refers to
+    the round in every measure's condition, and a correlated subquery there ran once per
+    person and measure."""
+    rounds = list(TestRound.objects.order_by("-date", "-id").values_list("pk", "area__path"))
+    by_round: dict[int, list[int]] = {}
+    for grid_id, path in Area.objects.filter(path__startswith=area.path).values_list("id", "path"):
+        latest = next((pk for pk, round_path in rounds if path.startswith(round_path)), None)
+        if latest is not None:
+            by_round.setdefault(latest, []).append(grid_id)
+    if not by_round:
+        return Value(None, output_field=IntegerField())
+    return Case(
+        *(When(grid_id__in=ids, then=Value(pk)) for pk, ids in by_round.items()),
+        default=Value(None),
+        output_field=IntegerField(),
     )
 
 
 def _round_base(user: Any, area: Any) -> QuerySet[Person]:
-    return _persons(user, area).annotate(_round=_latest_round()).filter(_round__isnull=False)
+    return _persons(user, area).annotate(_round=_latest_round(area)).filter(_round__isnull=False)
 
 
 def _record(**kw: Any) -> Exists:
@@ -128,6 +141,25 @@ def _vaccination_base(user: Any, area: Any) -> QuerySet[Person]:
     return _persons(user, area).annotate(_doses=Coalesce(doses_subquery(), 0))
 
 
+def _doses_at_least(value: Any) -> Q:
+    """Persons whose highest dose is at least *value* (``_doses >= value``), written as
+    membership in the persons with such a dose: an uncorrelated subquery PostgreSQL hashes
+    once, where a condition on ``_doses`` re-ran the per-person subquery in every measure of
+    a statistics table."""
+    n = int(value)
+    if n <= 0:
+        return Q()
+    return Q(pk__in=Vaccination.objects.filter(dose__gte=n).values("person_id"))
+
+
+def _doses_at_most(value: Any) -> Q:
+    """Persons whose highest dose is at most *value* (``_doses <= value``; no dose is 0)."""
+    n = int(value)
+    if n < 0:
+        return Q(pk__in=[])
+    return ~Q(pk__in=Vaccination.objects.filter(dose__gt=n).values("person_id"))
+
+
 VACCINATION_PERSON = RowSet(
     key="health.vaccination_person",
     label=_("People and their vaccination doses (health)"),
@@ -146,8 +178,8 @@ VACCINATION_PERSON = RowSet(
     filters={
         f.key: f
         for f in [
-            Filter("doses_min", _("Doses at least"), "int", lambda v: Q(_doses__gte=int(v))),
-            Filter("doses_max", _("Doses at most"), "int", lambda v: Q(_doses__lte=int(v))),
+            Filter("doses_min", _("Doses at least"), "int", _doses_at_least),
+            Filter("doses_max", _("Doses at most"), "int", _doses_at_most),
             *_age_filters(),
         ]
     },

@@ -142,16 +142,12 @@ def render_xlsx(
     # A number's format by its column's kind, looked up once rather than per cell.
     num_formats = [f_num if k == "int" else f_dec if k == "decimal" else f_cell for k in kinds]
     ws, row = new_sheet()
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    write_string, write_number, write_blank = _writers(ws)
     n = 0
     for kind, cells in table.rows:
         if row >= max_rows:
             ws, row = new_sheet()
-            write_string, write_number, write_blank = (
-                ws.write_string,
-                ws.write_number,
-                ws.write_blank,
-            )
+            write_string, write_number, write_blank = _writers(ws)
         if kind == DATA:
             # The common cell types first, each with one check (the loop runs once per cell
             # of the ledger); anything else goes through _cell.
@@ -194,6 +190,17 @@ def render_xlsx(
     progress(n)
     wb.close()
     return sheets
+
+
+def _writers(ws: Any) -> tuple[Any, Any, Any]:
+    """The sheet's cell writers for the data rows, without the A1-notation wrapper.
+
+    ``write_string`` / ``write_number`` / ``write_blank`` are xlsxwriter's undecorated
+    ``_write_*`` methods behind ``convert_cell_args`` (which tries ``int()`` on the row of every
+    call to see whether it is "A1" notation). The data loop always passes row and column
+    numbers, so it calls the undecorated ones: the same checks (bounds, 32k strings, NaN) and
+    the same cells, one wrapper call fewer per cell."""
+    return ws._write_string, ws._write_number, ws._write_blank
 
 
 def _merged(ws: Any, row: int, first: int, last: int, text: str, fmt: Any) -> None:
