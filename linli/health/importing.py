@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Perm
 from linli.core.scoping import scope_for
+from linli.core.spreadsheet import escape_cell
 from linli.health import services as svc
 from linli.health.models import HealthSource, TestResult, TestRound
 from linli.intake.errors import IntakeError
@@ -100,9 +101,11 @@ class ImportOutcome:
         wb = Workbook()
         ws = wb.active
         ws.title = "未导入的行"
-        ws.append(["原行号", *self.headers, "未导入原因"])
+        # Cells go back as the file had them, escaped: openpyxl stores text starting with "="
+        # as a formula, which the worker's Excel would run.
+        ws.append(["原行号", *map(escape_cell, self.headers), "未导入原因"])
         for number, cells, reason in self.refused:
-            ws.append([number, *cells, reason])
+            ws.append([number, *map(escape_cell, cells), escape_cell(reason)])
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()

@@ -32,6 +32,7 @@ from linli.areas.models import Area, AreaKind
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core.scoping import scope_for
+from linli.core.spreadsheet import escape_cell
 from linli.intake.errors import IntakeError
 from linli.intake.mapping import Mapping, suggest_mapping
 from linli.intake.models import ImportBatch, ImportKind, ImportStatus
@@ -43,7 +44,6 @@ __all__ = ["ImportResult", "Rejection", "escape_cell", "people_import", "write_e
 
 #: Header of the reason column added to the error file.
 REASON_HEADER = "原因"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Rollback(Exception):
@@ -82,11 +82,6 @@ def _zero_counts(read: int = 0) -> dict[str, int]:
 
 
 # --- the error file -------------------------------------------------------------------------
-
-
-def escape_cell(value: str) -> str:
-    """A cell safe to open in Excel: text that would start a formula gets a leading quote."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def write_error_file(path: Path, headers: Sequence[str], rejected: Sequence[Rejection]) -> None:

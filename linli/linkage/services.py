@@ -993,7 +993,7 @@ def _write_report(path: Path, headers: list[str], rows: list[listmatch.ListRow])
     the original cells plus a 结果 column, every cell escaped against formula injection."""
     import csv
 
-    from linli.intake.services import escape_cell
+    from linli.core.spreadsheet import escape_cell
 
     path.parent.mkdir(parents=True, exist_ok=True)
     width = len(headers)

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from linli.intake.services import _FORMULA_START, escape_cell
+from linli.core.spreadsheet import FORMULA_START, escape_cell
 from linli.reports.engine import DATA, SUBTOTAL, TOTAL, Table
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -155,7 +155,7 @@ def render_xlsx(
                 cls = v.__class__
                 if cls is str:
                     if v:
-                        write_string(row, i, "'" + v if v.startswith(_FORMULA_START) else v, f_cell)
+                        write_string(row, i, "'" + v if v.startswith(FORMULA_START) else v, f_cell)
                     else:  # a bordered blank: the form's box to fill in by hand
                         write_blank(row, i, None, f_cell)
                 elif cls is int or cls is float:

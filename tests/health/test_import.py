@@ -173,3 +173,21 @@ def test_import_page_offers_the_refused_rows_file(world: World, rnd: Any) -> Non
     other = Client()
     other.force_login(world.b.worker)
     assert other.get(reverse("health:import_rejects")).status_code == 404
+
+
+def test_refused_rows_file_holds_no_formula(world: World, rnd: Any) -> None:
+    """A refused row whose cells look like formulas comes back as text, never as a formula
+    the worker's Excel would run."""
+    rows = [
+        ["序号", "姓名", "身份证号码", "检测结果", "采样编号", "采样时间"],
+        ["1", "=1+2", "110101199003077777", "阴性", "+S-9", ""],
+    ]
+    out = import_file(
+        actor=world.a.worker, kind="results", data=_csv(rows), filename="r.csv", round=rnd
+    )
+    assert not out.written and len(out.refused) == 1
+    ws = load_workbook(io.BytesIO(out.refused_workbook())).active
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    values = [c.value for c in cells]
+    assert "'=1+2" in values and "'+S-9" in values
