@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.models import User
 from linli.areas.models import Area
+from linli.core import terminal
 from linli.reports import selectors, services
 from linli.reports.models import RenderFormat, RenderStatus, ReportRender
 
@@ -47,12 +48,18 @@ class Command(BaseCommand):
             getattr(self, "_" + opts["action"].replace("-", "_"))(opts)
 
     def _list(self, opts: dict[str, Any]) -> None:
-        for t in selectors.templates_all():
-            v = t.current()
-            owner = t.owner_area.code if t.owner_area else _("library")
-            self.stdout.write(
-                f"{t.code:28} v{v.number:<3} {t.get_kind_display():10} {owner:12} {t.title}"
-            )
+        rows = [
+            [
+                t.code,
+                f"v{t.current().number}",
+                str(t.get_kind_display()),
+                t.owner_area.code if t.owner_area else str(_("library")),
+                t.title,
+            ]
+            for t in selectors.templates_all()
+        ]
+        for line in terminal.table(rows):
+            self.stdout.write(line)
 
     def _load_library(self, opts: dict[str, Any]) -> None:
         added, updated, same = services.library_load()
@@ -80,6 +87,7 @@ class Command(BaseCommand):
         out = Path(opts["out"])
         out.mkdir(parents=True, exist_ok=True)
         failed = 0
+        code_width = max((terminal.display_width(t.code) for t in templates), default=0)
         for template in templates:
             try:
                 with transaction.atomic():
@@ -102,6 +110,8 @@ class Command(BaseCommand):
                 continue
             target = out / render.file_name
             shutil.copyfile(render.file_path, target)
-            self.stdout.write(f"{template.code:28} {render.rows_total:>8} → {target}")
+            self.stdout.write(
+                f"{terminal.pad(template.code, code_width)} {render.rows_total:>8} → {target}"
+            )
         if failed:
             raise CommandError(_("%(n)d templates failed.") % {"n": failed})
