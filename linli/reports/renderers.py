@@ -260,6 +260,7 @@ def render_pdf(table: Table, path: Path, *, progress: Progress = _noop) -> int:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Table as PdfTable
 
     if _FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
@@ -278,14 +279,24 @@ def render_pdf(table: Table, path: Path, *, progress: Progress = _noop) -> int:
     s_info = ParagraphStyle("i", fontName=_FONT, fontSize=9, leading=13)
     s_head = ParagraphStyle("h", fontName=_FONT, fontSize=8, leading=10, alignment=1)
     s_cell = ParagraphStyle("c", fontName=_FONT, fontSize=7.5, leading=9.5)
+    avail = size[0] - 20 * mm
+
+    def spread(items: list[str]) -> Any:
+        # The header block's and signature lines' items side by side in equal, borderless
+        # cells, as the xlsx spreads them over the columns. Not a run of &nbsp;: U+00A0 has no
+        # glyph in the CID font and some viewers draw it as a box.
+        cells = [[Paragraph(_esc(x), s_info) for x in items]]
+        row = PdfTable(cells, colWidths=[avail / len(items)] * len(items))
+        row.setStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+        return row
+
     story: list[Any] = [Paragraph(_esc(table.title), s_title)]
     story += [Paragraph(_esc(x), s_line) for x in table.lines]
     info = [*table.info, *([table.unit] if table.unit else [])]
     if info:
-        story.append(Paragraph("&nbsp;&nbsp;&nbsp;&nbsp;".join(_esc(x) for x in info), s_info))
+        story.append(spread(info))
     story.append(Spacer(1, 3 * mm))
     ncols = len(table.columns)
-    avail = size[0] - 20 * mm
     total_w = sum(c.width for c in table.columns) or 1
     widths = [avail * c.width / total_w for c in table.columns]
     data: list[list[Any]] = []
@@ -346,8 +357,17 @@ def render_pdf(table: Table, path: Path, *, progress: Progress = _noop) -> int:
     story.append(t)
     if table.footer:
         story.append(Spacer(1, 5 * mm))
-        story.append(Paragraph(("&nbsp;" * 12).join(_esc(x) for x in table.footer), s_info))
-    doc.build(story)
+        story.append(spread(table.footer))
+    page_label = str(_("Page %(n)s"))
+
+    def number(canvas: Any, doc: Any) -> None:
+        # Printed forms are stapled and handed up: every page says which it is.
+        canvas.saveState()
+        canvas.setFont(_FONT, 8)
+        canvas.drawCentredString(size[0] / 2, 6 * mm, page_label % {"n": doc.page})
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=number, onLaterPages=number)
     progress(n)
     return 1
 

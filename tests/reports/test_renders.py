@@ -281,3 +281,17 @@ def test_signature_lines_that_do_not_fit_go_on_a_sheet_of_their_own(
         "审核人：",
         "填报人：",
     ]
+
+
+def test_printed_pdf_pages_are_numbered_and_carry_no_blank_glyphs(
+    rworld: World, tmp_path: Path
+) -> None:
+    """A printed form is stapled and handed up: each page says its number. The header block
+    and signature lines are laid out in cells, not padded with U+00A0, which the CID font has
+    no glyph for (viewers drew it as a row of boxes)."""
+    render = _render(rworld.head, "household-roster", rworld.community, "pdf")
+    pages = [pg.extract_text() for pg in PdfReader(Path(render.file_path)).pages]
+    for n, text in enumerate(pages, start=1):
+        assert f"第 {n} 页" in text
+        assert "\xa0" not in text
+    assert "填报单位：测试社区" in pages[0] and "负责人（签字）：" in pages[-1]
