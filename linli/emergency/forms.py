@@ -1,5 +1,5 @@
 """Forms of emergency mode. They keep what was typed; services give the final word and their
-errors are put back on the fields (``add_service_errors``)."""
+errors are put back on the fields (``linli.core.feedback.add_service_errors``)."""
 
 from __future__ import annotations
 
@@ -28,15 +28,6 @@ _C = {"class": "form-control"}
 _S = {"class": "form-select"}
 _BIG = {"class": "form-control form-control-lg"}
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (unknown fields on the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 class EventForm(forms.Form):

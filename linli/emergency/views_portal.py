@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from linli.accounts.services import otp_request, otp_verify
 from linli.areas.models import Area, AreaKind
 from linli.core import crypto
+from linli.core.feedback import add_service_errors
 from linli.core.identity import mask_phone
 from linli.emergency import certificates
 from linli.emergency import forms as f
@@ -171,7 +172,7 @@ def arrive(request: HttpRequest, token: str) -> HttpResponse:
                 source=ArrivalSource.SELF,
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             started = arrival.quarantines.filter(status=QuarantineStatus.ACTIVE).first()
             if started is not None:
@@ -257,7 +258,7 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
                 by_self=True,
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if check.is_alert:
                 messages.warning(

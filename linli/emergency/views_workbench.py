@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.areas.models import AreaKind
 from linli.areas.selectors import areas_visible
+from linli.core.feedback import add_service_errors, flash_error
 from linli.core.scoping import scope_for
 from linli.emergency import certificates
 from linli.emergency import forms as f
@@ -86,7 +87,7 @@ def event_declare(request: HttpRequest) -> HttpResponse:
                 **form.service_kwargs(),
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The event is declared; its areas are in emergency mode."))
             return redirect("emergency:event_detail", pk=event.pk)
@@ -133,7 +134,7 @@ def event_change(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             em.event_change(actor=user, event=event, **form.service_kwargs())
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The event is changed."))
             return redirect("emergency:event_detail", pk=event.pk)
@@ -150,7 +151,7 @@ def event_end(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             em.event_end(actor=user, event=event)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            flash_error(request, exc)
         else:
             messages.success(request, _("The event has ended; its measures are closed."))
         return redirect("emergency:event_detail", pk=event.pk)
@@ -170,7 +171,7 @@ def risk_areas(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 em.risk_area_add(actor=user, event=event, **form.cleaned_data)
             except ValidationError as exc:
-                f.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The risk area is added."))
                 return redirect("emergency:risk_areas", pk=event.pk)
@@ -200,7 +201,7 @@ def risk_area_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             em.risk_area_change(actor=user, risk_area=risk, **form.cleaned_data)
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The risk area is changed."))
             return redirect("emergency:risk_areas", pk=risk.event_id)
@@ -263,7 +264,7 @@ def arrival_create(request: HttpRequest, pk: int) -> HttpResponse:
                     source=ArrivalSource.WORKER,
                 )
             except ValidationError as exc:
-                f.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The arrival is registered."))
                 return redirect("emergency:arrival_detail", pk=arrival.pk)
@@ -299,7 +300,7 @@ def arrival_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The decision is recorded."))
                 return redirect("emergency:arrival_detail", pk=arrival.pk)
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
     quarantine = sel.quarantines_visible(user).filter(arrival=arrival).first()
     return render(
         request,
@@ -414,7 +415,7 @@ def checkin_create(request: HttpRequest, pk: int) -> HttpResponse:
                 day=d["day"],
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if check.is_alert:
                 messages.warning(request, _("Recorded. A health alert and a task were raised."))
@@ -433,7 +434,7 @@ def quarantine_extend(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             em.quarantine_extend(actor=user, quarantine=q, **form.cleaned_data)
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The measure is extended."))
             return redirect("emergency:quarantine_detail", pk=q.pk)
@@ -458,7 +459,7 @@ def quarantine_transfer(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             em.quarantine_transfer(actor=user, quarantine=q, to=form.cleaned_data["to"])
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The transfer is recorded."))
             return redirect("emergency:quarantine_detail", pk=q.pk)
@@ -482,7 +483,7 @@ def quarantine_release(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         em.quarantine_release(actor=user, quarantine=q)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         messages.success(request, _("Released. The release certificate is ready."))
     return redirect("emergency:quarantine_detail", pk=q.pk)
@@ -531,7 +532,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 em.task_done(actor=user, task=task, note=form.cleaned_data["note"])
             except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+                flash_error(request, exc)
             else:
                 messages.success(request, _("The task is done."))
     return redirect(reverse("emergency:task_list"))
@@ -576,7 +577,7 @@ def person_measure(request: HttpRequest, pk: int) -> HttpResponse:
                 starts_on=d["starts_on"],
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The measure has started."))
             return redirect("emergency:quarantine_detail", pk=q.pk)

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.emergency.forms import add_service_errors  # noqa: F401  (re-exported for views)
+from linli.core.feedback import add_service_errors  # noqa: F401  (re-exported for views)
 from linli.emergency.models import QuarantineKind
 
 _C = {"class": "form-control"}

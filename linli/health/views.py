@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.areas.models import Area
 from linli.areas.selectors import areas_visible
+from linli.core.feedback import add_service_errors, flash_error
 from linli.core.scoping import scope_for
 from linli.emergency import selectors as em_sel
 from linli.health import forms as f
@@ -76,7 +77,7 @@ def round_open(request: HttpRequest) -> HttpResponse:
                 event=event,
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The round is open."))
             return redirect("health:round_detail", pk=rnd.pk)
@@ -127,7 +128,7 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
         svc.round_close(actor=user, round=rnd)
         messages.success(request, _("The round is closed."))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     return redirect("health:round_detail", pk=rnd.pk)
 
 
@@ -148,7 +149,7 @@ def sampling(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, round=rnd, person=person, site=site, source=HealthSource.SITE
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            flash_error(request, exc)
         else:
             if created:
                 messages.success(request, _("%(name)s: sampled.") % {"name": person.name})
@@ -307,7 +308,7 @@ def person_health(request: HttpRequest, pk: int) -> HttpResponse:
                     site=d["site"],
                 )
             except ValidationError as exc:
-                f.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -372,7 +373,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except (ValidationError, PermissionDenied) as exc:
                 if isinstance(exc, PermissionDenied):
                     raise
-                f.add_service_errors(form, exc)
+                add_service_errors(form, exc)
     return render(
         request,
         "health/alert_detail.html",

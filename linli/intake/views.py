@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.core.feedback import flash_error
 from linli.intake import jobs
 from linli.intake.errors import IntakeError
 from linli.intake.forms import MappingForm, UploadForm
@@ -164,7 +165,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                 profile_name=form.cleaned_data["profile_name"],
             )
         except jobs.ImportTransitionError as exc:
-            messages.error(request, " ".join(exc.messages))
+            flash_error(request, exc)
             return redirect("intake:batch_detail", pk=batch.pk)
         except ValidationError as exc:
             _service_errors(form, exc)
@@ -258,7 +259,7 @@ def _queue(request: HttpRequest, pk: int, *, dry_run: bool) -> HttpResponse:
     try:
         jobs.batch_queue(actor=request.user, batch=batch, dry_run=dry_run)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     except PermissionDenied:
         raise Http404 from None
     return redirect("intake:batch_detail", pk=batch.pk)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
+from linli.core.feedback import flash_error
 from linli.linkage import runs, trust
 from linli.linkage import selectors as sel
 from linli.linkage import services as svc
@@ -173,7 +174,7 @@ def candidate_keep_apart(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         svc.candidate_keep_apart(actor=request.user, candidate=candidate)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         messages.success(request, _("Kept apart: these two will not be proposed again."))
     return redirect("linkage:review")
@@ -186,7 +187,7 @@ def candidate_undo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         svc.candidate_undo(actor=request.user, candidate=candidate)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         messages.success(request, _("Undone: the pair is waiting for review again."))
     return redirect(f"{_review_url()}?decided=1")
@@ -237,7 +238,7 @@ def flag_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             actor=request.user, flag=flag, action=action, note=request.POST.get("note", "")
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         done = {
             "follow_up": _("Marked as followed up."),

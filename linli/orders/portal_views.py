@@ -11,13 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from linli.core.feedback import add_service_errors
 from linli.orders import selectors as sel
 from linli.orders import services as svc
 from linli.orders.forms import ActionForm, OrderForm
 from linli.orders.models import FollowUp, Source, Status, WorkOrder
 from linli.orders.workflow import CANCELLABLE
 from linli.portal.views import resident_required
-from linli.workbench.forms import add_service_errors
 
 
 @resident_required

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.core.feedback import add_service_errors
 from linli.core.scoping import scope_for
 from linli.orders import selectors as sel
 from linli.orders import services as svc
@@ -26,7 +27,6 @@ from linli.orders.forms import ActionForm, CategoryForm, WorkerOrderForm
 from linli.orders.models import OrderCategory, Source, WorkOrder
 from linli.orders.workflow import ACTION_LABELS
 from linli.register.models import Person
-from linli.workbench.forms import add_service_errors
 from linli.workbench.views.common import paginate, perm_required, pk_or_404, staff_required
 
 BOARD_LABELS = {

@@ -1,5 +1,5 @@
 """Forms of passes and checkpoints. They keep what was typed; services give the final word and
-their errors are put back on the fields (emergency's ``add_service_errors``)."""
+their errors are put back on the fields (``linli.core.feedback.add_service_errors``)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linli.core.feedback import add_service_errors
 from linli.emergency.certificates import qr_svg
-from linli.emergency.forms import add_service_errors
 from linli.emergency.models import Measure
 from linli.passes import forms as f
 from linli.passes import selectors as sel

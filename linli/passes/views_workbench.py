@@ -20,8 +20,8 @@ from linli.accounts.roles import Perm
 from linli.areas.models import AreaKind
 from linli.areas.selectors import areas_visible
 from linli.core import signing
+from linli.core.feedback import add_service_errors
 from linli.core.scoping import scope_for
-from linli.emergency.forms import add_service_errors
 from linli.emergency.models import Measure
 from linli.passes import forms as f
 from linli.passes import selectors as sel

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.areas.models import AreaKind
 from linli.areas.selectors import areas_visible
+from linli.core.feedback import add_service_errors, flash_error
 from linli.core.scoping import scope_for
-from linli.emergency.forms import add_service_errors
 from linli.emergency.models import Measure
 from linli.emergency.selectors import events_for_area, events_visible
 from linli.linkage.models import WatchList
@@ -152,7 +152,7 @@ def target_record(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             svc.target_record(actor=user, target=target, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            flash_error(request, exc)
             return redirect("screening:target_detail", pk=target.pk)
         except PermissionDenied:
             raise
@@ -177,7 +177,7 @@ def target_verify(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         svc.target_verify(actor=user, target=target)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         messages.success(request, _("Verified."))
     return redirect("screening:target_detail", pk=target.pk)
@@ -192,6 +192,6 @@ def target_call(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         number = svc.target_reveal_phone(actor=user, target=target)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
         return redirect("screening:target_detail", pk=target.pk)
     return render(request, "screening/target_call.html", {"t": target, "number": number})

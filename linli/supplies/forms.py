@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
-from linli.emergency.forms import add_service_errors
+from linli.core.feedback import add_service_errors
 from linli.supplies.models import RecipientKind
 
 __all__ = ["add_service_errors"]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.roles import Perm
 from linli.areas.models import AreaKind
 from linli.areas.selectors import areas_visible
+from linli.core.feedback import add_service_errors, flash_error
 from linli.emergency.views_portal import _identity as identity
 from linli.supplies import forms as f
 from linli.supplies import selectors as sel
@@ -106,7 +107,7 @@ def stock_item_create(request: HttpRequest) -> HttpResponse:
                 note=d["note"],
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The item is added; record what came in."))
             return redirect("supplies:stock_receive", pk=item.pk)
@@ -148,7 +149,7 @@ def _movement_page(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         try:
             action[kind](actor=user, item=item, **d)
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -193,7 +194,7 @@ def movement_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             svc.stock_reverse(actor=user, movement=movement, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            flash_error(request, exc)
         else:
             messages.success(request, _("The movement is reversed; both stay in the history."))
     return redirect("supplies:stock_detail", pk=movement.item_id)
@@ -261,7 +262,7 @@ def portal_new(request: HttpRequest, pk: int) -> HttpResponse:
                 client_key=d["client_key"],
             )
         except ValidationError as exc:
-            f.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Your list is posted. A volunteer of your grid will take it.")
@@ -290,7 +291,7 @@ def portal_receive(request: HttpRequest, pk: int) -> HttpResponse:
             words=form.cleaned_data["words"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         messages.success(request, _("Thank you. The receipt is recorded."))
     return redirect("supplies:portal_list")

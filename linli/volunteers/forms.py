@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area, AreaKind
@@ -13,19 +12,6 @@ from linli.volunteers.models import NameShown, RuleKind, VolunteerKind
 
 _TEXT = {"class": "form-control"}
 _SELECT = {"class": "form-select"}
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's errors on the form's fields (or on top when they name none)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for e in errors:
-                msgs = e.messages if hasattr(e, "messages") else [str(e)]
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-    else:
-        for m in exc.messages:
-            form.add_error(None, m)
 
 
 def _communities() -> Any:

@@ -1,7 +1,8 @@
 """Workbench forms: parse and validate what a worker typed; the services do the real checks.
 
 Forms only shape input. Errors the services raise (a ValidationError keyed by field) are put
-back on the form with ``add_service_errors`` so the page re-renders with the typed values kept.
+back on the form with ``linli.core.feedback.add_service_errors`` so the page re-renders with
+the typed values kept.
 """
 
 from __future__ import annotations
@@ -56,19 +57,6 @@ class StyledForm(BootstrapMixin, forms.Form):
     def full_clean(self) -> None:
         super().full_clean()
         self.mark_invalid()
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the matching fields (others go on top)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
-    if isinstance(form, BootstrapMixin):
-        form.mark_invalid()
 
 
 def _today() -> Any:

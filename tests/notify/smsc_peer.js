@@ -3,9 +3,11 @@
 // concatenated (UDH) messages, sends a delivery receipt (deliver_sm) for each part and
 // answers enquire_link and unbind. Everything it sees goes to stdout as one JSON line each.
 //
-// node smsc_peer.js PASSWORD [--refuse-binds N] [--drop-submits N]
+// node smsc_peer.js PASSWORD [--refuse-binds N] [--drop-submits N] [--hold-receipts]
 //   refuse-binds: answer the first N binds with ESME_RBINDFAIL
 //   drop-submits: close the connection on the first N submit_sm instead of answering
+//   hold-receipts: keep each receipt until the next session binds and deliver it there
+//     (a receipt that comes back after the sender has gone, as real SMSCs do hours later)
 // Destinations starting with 1380000 get an UNDELIV receipt; all others DELIVRD.
 'use strict';
 const smpp = require('smpp');
@@ -17,6 +19,8 @@ const opt = (name) => {
 };
 let refuseBinds = opt('--refuse-binds');
 let dropSubmits = opt('--drop-submits');
+const holdReceipts = process.argv.includes('--hold-receipts');
+const held = []; // receipts waiting for the next bind: functions of the session
 let nextId = 1000;
 const pending = new Map(); // concat ref → parts
 const log = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -38,6 +42,7 @@ const server = smpp.createServer({}, (session) => {
       return;
     }
     session.send(pdu.response({ system_id: 'peer' }));
+    if (pdu.command === 'bind_transceiver') held.splice(0).forEach((deliver) => deliver(session));
   };
   session.on('bind_transceiver', onBind);
   session.on('bind_transmitter', onBind);
@@ -82,8 +87,8 @@ const server = smpp.createServer({}, (session) => {
     if (pdu.registered_delivery & 0x01) {
       const stat = String(pdu.destination_addr).startsWith('1380000') ? 'UNDELIV' : 'DELIVRD';
       const now = stamp();
-      setTimeout(() => {
-        session.deliver_sm({
+      const deliver = (to) => {
+        to.deliver_sm({
           source_addr: pdu.destination_addr,
           destination_addr: pdu.source_addr,
           esm_class: 0x04,
@@ -93,7 +98,9 @@ const server = smpp.createServer({}, (session) => {
           message_state: stat === 'DELIVRD' ? 2 : 5,
         });
         log({ event: 'receipt', id, stat });
-      }, 20);
+      };
+      if (holdReceipts) held.push(deliver);
+      else setTimeout(() => deliver(session), 20);
     }
   });
 });

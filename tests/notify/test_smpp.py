@@ -146,18 +146,28 @@ def test_wrong_password_keeps_failing_until_attempts_run_out(
     assert [b["ok"] for b in smsc.events("bind", wait_for=2)] == [False, False]
 
 
+@pytest.fixture
+def holding_smsc() -> Iterator[Smsc]:
+    yield from start_peer("--hold-receipts")
+
+
 def test_late_receipt_and_listener_keep_alive(
-    nworld: World, smsc: Smsc, settings: Any, django_capture_on_commit_callbacks: Any
+    nworld: World,
+    holding_smsc: Smsc,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    # Without waiting at send time the message stays "sent"; a receipt recorded later (what
-    # `linli notify smpp-listen` does) settles it. The listener holds a bind and keeps it
-    # alive with enquire_link.
+    # The receipt comes back only after the sender's session has gone (the peer holds it for
+    # the next bind): the message stays "sent"; the listener (`linli notify smpp-listen`)
+    # binds, receives it and settles it, and keeps its bind alive with enquire_link.
+    smsc = holding_smsc
     _point_at(settings, smsc.port, receipt_wait=0, enquire_link=0.3)
     row = _send(nworld, "测试", django_capture_on_commit_callbacks)
     assert row.status == S.SENT  # the receipt was not waited for
     got: list[Receipt] = []
     smpp_listen(seconds=1.2, record=got.append, stop=lambda: False)
     assert len(smsc.events("enquire_link", wait_for=2)) >= 2
+    assert [(r.message_id, r.delivered) for r in got] == [(row.gateway_id, True)]
     assert receipt_record(message_id=row.gateway_id, delivered=True, detail="DELIVRD")
     row.refresh_from_db()
     assert row.status == S.DELIVERED

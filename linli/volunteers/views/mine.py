@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from linli.core.feedback import add_service_errors, flash_error
 from linli.core.images import MAX_UPLOAD_BYTES as photo_limit
 from linli.volunteers import selectors as sel
 from linli.volunteers import services as svc
-from linli.volunteers.forms import CheckInCodeForm, ClaimForm, add_service_errors
+from linli.volunteers.forms import CheckInCodeForm, ClaimForm
 from linli.volunteers.models import (
     PointsEntry,
     Redemption,
@@ -52,10 +53,6 @@ def volunteer_required(view: View) -> View:
         return view(request, volunteer, *args, **kwargs)
 
     return wrapper
-
-
-def _fail(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 @never_cache
@@ -122,7 +119,7 @@ def signup(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
         svc.signup_create(actor=request.user, activity=activity)
         messages.success(request, _("You are signed up for %(title)s.") % {"title": activity})
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:me_activities")
 
 
@@ -135,7 +132,7 @@ def signup_cancel(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpRe
         svc.signup_cancel(actor=request.user, signup=s)
         messages.success(request, _("Your place was given up."))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:me_activities")
 
 
@@ -160,7 +157,7 @@ def check_in(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpRespons
         )
         messages.success(request, _("You are checked in. Thank you!"))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:me_activities")
 
 
@@ -246,7 +243,7 @@ def redeem(request: HttpRequest, volunteer: Volunteer, pk: int) -> HttpResponse:
             % {"name": r.reward},
         )
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:me_store")
 
 
@@ -262,5 +259,5 @@ def redemption_cancel(request: HttpRequest, volunteer: Volunteer, pk: int) -> Ht
         )
         messages.success(request, _("Cancelled; the points were returned."))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:me_store")

@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from linli.core.feedback import add_service_errors
 from linli.portal.selectors import portal_household
 from linli.portal.views import resident_required
 from linli.volunteers import selectors as sel
 from linli.volunteers import services as svc
-from linli.volunteers.forms import ApplyForm, add_service_errors
+from linli.volunteers.forms import ApplyForm
 from linli.volunteers.models import VolunteerStatus
 
 

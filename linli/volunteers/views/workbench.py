@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.core.feedback import add_service_errors, flash_error
 from linli.core.scoping import scope_for
 from linli.volunteers import selectors as sel
 from linli.volunteers import services as svc
@@ -29,7 +30,6 @@ from linli.volunteers.forms import (
     RestockForm,
     RewardForm,
     RuleForm,
-    add_service_errors,
 )
 from linli.volunteers.models import PointsClaim, PointsEntry, SourceType, VolunteerStatus
 from linli.workbench.views.common import paginate, perm_required, pk_or_404
@@ -37,13 +37,6 @@ from linli.workbench.views.common import paginate, perm_required, pk_or_404
 
 def _areas(user: Any, perm: Perm) -> Any:
     return Area.objects.restrict(user, perm).filter(kind__in=[AreaKind.GRID, AreaKind.COMMUNITY])
-
-
-def _fail(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
-    if isinstance(exc, PermissionDenied):
-        messages.error(request, str(exc) or _("You may not do this."))
-    else:
-        messages.error(request, " ".join(exc.messages))
 
 
 @perm_required(Perm.VIEW_VOLUNTEERS)
@@ -97,7 +90,7 @@ def volunteer_review(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("The application was rejected."))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:registrations")
 
 
@@ -198,7 +191,7 @@ def volunteer_status(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("The volunteer was suspended."))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:volunteer_detail", pk=volunteer.pk)
 
 
@@ -212,7 +205,7 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         svc.points_reverse(actor=user, entry=entry, reason=request.POST.get("reason", ""))
         messages.success(request, _("The points were reversed."))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:volunteer_detail", pk=entry.volunteer_id)
 
 
@@ -293,7 +286,7 @@ def signup_check_in(request: HttpRequest, pk: int) -> HttpResponse:
         svc.signup_check_in(actor=user, signup=signup)
         messages.success(request, _("%(name)s was checked in.") % {"name": signup.volunteer})
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:activity_detail", pk=signup.activity_id)
 
 
@@ -349,7 +342,7 @@ def claim_review(request: HttpRequest, pk: int) -> HttpResponse:
             actor=user, claim=claim, approve=approve, reason=request.POST.get("reason", "")
         )
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(
             request,
@@ -405,7 +398,7 @@ def reward_restock(request: HttpRequest, pk: int) -> HttpResponse:
             svc.reward_restock(actor=user, reward=reward, add=form.cleaned_data["add"])
             messages.success(request, _("The stock was updated."))
         except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+            flash_error(request, exc)
     return redirect("volunteers:reward_list")
 
 
@@ -432,7 +425,7 @@ def redemption_handle(request: HttpRequest, pk: int) -> HttpResponse:
             svc.redemption_hand_over(actor=user, redemption=redemption)
             messages.success(request, _("Handed over."))
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        flash_error(request, exc)
     return redirect("volunteers:redemption_list")
 
 

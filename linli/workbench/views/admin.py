@@ -18,6 +18,7 @@ from linli.accounts.models import User
 from linli.accounts.roles import ROLE_PERMS, ROLE_RANK, Perm
 from linli.areas.models import Area
 from linli.audit.selectors import audit_entries
+from linli.core.feedback import add_service_errors, flash_error
 from linli.core.identity import mask_phone
 from linli.register import services as reg
 from linli.register.models import CorrectionProposal, CorrectionStatus, Person, PersonStatus, Tag
@@ -83,7 +84,7 @@ def correction_review(request: HttpRequest, pk: int) -> HttpResponse:
             actor=user, proposal=proposal, accept=accept, note=form.cleaned_data["note"]
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
     else:
         messages.success(
             request,
@@ -163,7 +164,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
             )
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             # Rendered, not redirected: the generated password must not linger in a session.
             return render(
@@ -189,7 +190,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 area=form.cleaned_data["area"],
             )
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The role was granted."))
             return redirect("workbench:user_detail", pk=target.pk)
@@ -241,7 +242,7 @@ def tag_create(request: HttpRequest) -> HttpResponse:
         try:
             tag = reg.tag_create(actor=user, **form.cleaned_data)
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Tag “%(name)s” added.") % {"name": tag.name})
             return redirect("workbench:tag_list")
@@ -261,7 +262,7 @@ def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             reg.tag_update(actor=user, tag=tag, data=form.cleaned_data)
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("workbench:tag_list")

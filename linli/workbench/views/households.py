@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Perm
+from linli.core.feedback import add_service_errors
 from linli.register import selectors as reg_sel
 from linli.register import services as reg
 from linli.register.models import (
@@ -115,7 +116,7 @@ def household_move(request: HttpRequest, pk: int) -> HttpResponse:
                     allow_shared=form.cleaned_data["allow_shared"],
                 )
             except ValidationError as exc:
-                wb_forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.models import User
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.core.feedback import add_service_errors
 from linli.register import selectors as reg_sel
 from linli.register import services as reg
 from linli.register.models import HouseholdStatus, Person, PersonStatus
@@ -131,7 +132,7 @@ def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
                 actor=user, person=person, field=field, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
     context = {
         "person": person,
         "field": field,
@@ -200,7 +201,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 occurred_on=data["occurred_on"],
             )
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": person.name})
             if household is not None:
@@ -241,7 +242,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 reg.person_update(actor=user, person=person, data=form.update_data())
                 reg.person_tag_set(actor=user, person=person, tags=form.cleaned_data["tags"])
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("workbench:person_detail", pk=person.pk)
@@ -300,7 +301,7 @@ def person_move_out(request: HttpRequest, pk: int) -> HttpResponse:
                 destination=form.cleaned_data["destination"],
             )
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("%(name)s is recorded as moved out.") % {"name": person.name}
@@ -323,7 +324,7 @@ def person_death(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, person=person, occurred_on=form.cleaned_data["occurred_on"]
             )
         except ValidationError as exc:
-            wb_forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("The death of %(name)s is recorded.") % {"name": person.name}
@@ -366,7 +367,7 @@ def person_move_house(request: HttpRequest, pk: int) -> HttpResponse:
                     occurred_on=form.cleaned_data["occurred_on"],
                 )
             except ValidationError as exc:
-                wb_forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("%(name)s has moved house.") % {"name": person.name})
                 return redirect("workbench:household_detail", pk=target.pk)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.roles import Perm
 from linli.areas.models import Area, AreaKind
+from linli.core.feedback import flash_error
 from linli.core.scoping import scope_for
 from linli.register import selectors as reg_sel
 from linli.register import services as reg
@@ -207,7 +208,7 @@ def household_open(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         household = reg.household_create(actor=user, dwelling=dwelling)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        flash_error(request, exc)
         return redirect("workbench:dwelling_detail", pk=dwelling.pk)
     messages.success(request, _("A new household was opened. Now register its householder."))
     return redirect("workbench:household_detail", pk=household.pk)
