@@ -72,6 +72,9 @@ class Perm(StrEnum):
     VIEW_PASSES = "passes.view"
     SCAN_PASSES = "passes.scan"
     MANAGE_PASSES = "passes.manage"
+    # Health codes (linli.passes): set a person's colour, e.g. pushed by the health
+    # department's system (POST /api/v1/health-codes).
+    SET_HEALTH_CODES = "passes.health_codes"
     # Tests and vaccinations (linli.health): health data, its own permissions.
     VIEW_HEALTH = "health.view"
     RECORD_HEALTH = "health.record"
@@ -228,3 +231,17 @@ _HEALTH_PERMS: dict[str, set[Perm]] = {
 }
 for _health_role, _health_perms in _HEALTH_PERMS.items():
     ROLE_PERMS[_health_role] = ROLE_PERMS[_health_role] | _health_perms
+# Health codes (linli.passes): the colours a gate shows. Staff who keep passes set them by
+# hand; a department (the health department's system, through its API token) pushes them for
+# the people of the nodes it is bound to. That is all a department gets of passes and health
+# data: it still sees no pass, scan, test result or vaccination, and reveals nothing.
+for _code_role in (
+    Role.GRID_WORKER,
+    Role.GRID_LEADER,
+    Role.COMMUNITY_WORKER,
+    Role.COMMUNITY_HEAD,
+    Role.SUBDISTRICT_OFFICER,
+    Role.DISTRICT_ADMIN,
+    Role.DEPARTMENT,
+):
+    ROLE_PERMS[_code_role] = ROLE_PERMS[_code_role] | {Perm.SET_HEALTH_CODES}

@@ -4,10 +4,16 @@ An event turns measures on (``EmergencyEvent.measures``). Capabilities that impl
 (passes and checkpoints, tests and vaccinations, screening, supplies …) live in their own apps;
 each registers, from its ``AppConfig.ready()``, the links the event page and the portal banner
 show while an active event runs that measure. The emergency app never imports them.
+
+The same capabilities close what an event opened when it ends: each registers a hook
+(:func:`register_end_hook`) that ``emergency.services.event_end`` calls inside its transaction,
+after the event is marked ended (passes stop verifying, duty shifts after the end are
+cancelled …). A hook keeps every record and answers what it closed, for the event's audit entry.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,3 +83,25 @@ def links_for(
             continue
         out.append({"label": str(link.label), "url": link.url(event), "measure": link.measure})
     return out
+
+
+# A hook: (event, actor, at) -> counts of what it closed, e.g. {"passes_closed": 3}.
+EndHook = Callable[[Any, Any, dt.datetime], dict[str, int]]
+_END_HOOKS: list[EndHook] = []
+
+
+def register_end_hook(hook: EndHook) -> None:
+    """Have *hook* called when an event ends (from a capability's AppConfig.ready());
+    registering the same hook twice keeps one (apps may be set up again)."""
+    if hook not in _END_HOOKS:
+        _END_HOOKS.append(hook)
+
+
+def run_end_hooks(event: Any, *, actor: Any, at: dt.datetime) -> dict[str, int]:
+    """Call every end hook for *event* (already marked ended), in registration order, inside
+    the caller's transaction: a hook that fails undoes the whole ending. Their counts, added."""
+    counts: dict[str, int] = {}
+    for hook in _END_HOOKS:
+        for key, n in hook(event, actor, at).items():
+            counts[key] = counts.get(key, 0) + n
+    return counts

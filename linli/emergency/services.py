@@ -36,6 +36,7 @@ from linli.core.identity import (
 )
 from linli.core.scoping import scope_for
 from linli.emergency import certificates
+from linli.emergency.measures import run_end_hooks
 from linli.emergency.models import (
     Arrival,
     ArrivalDecision,
@@ -252,7 +253,8 @@ def event_end(
     *, actor: Any, event: EmergencyEvent, now: dt.datetime | None = None
 ) -> EmergencyEvent:
     """End the event: its measures close (quarantines still running are closed, open tasks are
-    done), every record stays."""
+    done, and what other capabilities opened for it closes through their end hooks,
+    ``linli.emergency.measures.register_end_hook``), every record stays."""
     _require(actor, Perm.MANAGE_EMERGENCY, _covered(event))
     event = _locked_event(event)
     if event.status != EventStatus.ACTIVE:
@@ -270,12 +272,18 @@ def event_end(
     tasks = FollowUpTask.objects.filter(quarantine__event=event, status=TaskStatus.OPEN).update(
         status=TaskStatus.DONE, done_at=at, note=_("Closed: the event has ended.")
     )
+    others = run_end_hooks(event, actor=actor, at=at)
     audit_record(
         actor=actor,
         action=AuditAction.CHANGE,
         obj=event,
         area=event.area,
-        changes={"status": "ended", "quarantines_closed": closed, "tasks_closed": tasks},
+        changes={
+            "status": "ended",
+            "quarantines_closed": closed,
+            "tasks_closed": tasks,
+            **others,
+        },
     )
     return event
 

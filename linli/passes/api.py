@@ -56,7 +56,8 @@ class ScanOut(Schema):
     result: str = Field(description="ok or refused.")
     reason: str = Field(
         description="Why refused: malformed, bad_signature, unknown_key, not_yet_valid, "
-        "expired, unknown_pass, wrong_estate, revoked, not_approved."
+        "expired, unknown_pass, wrong_estate, revoked, not_approved, closed (the emergency "
+        "event the pass was issued under has ended)."
     )
     holder_masked: str
     health_code: str = Field(
@@ -226,13 +227,15 @@ class HealthCodeOut(Schema):
     summary="Set a health code",
     description=(
         "Set a person's health code colour (green, yellow, red), e.g. from the health "
-        "department's system. Gates show it while an event covering the estate runs "
-        "health-code checks. A person outside the caller's scope: 404."
+        "department's system (a department token may set the colours of the people of the "
+        "nodes it is bound to, and nothing else of passes). Gates show it while an event "
+        "covering the estate runs health-code checks. A person outside the caller's scope: "
+        "404."
     ),
 )
 def health_code_set(request: HttpRequest, payload: HealthCodeIn) -> dict[str, Any]:
     user = caller(request)
-    person = Person.objects.restrict(user, Perm.VIEW_PASSES).filter(pk=payload.person).first()
+    person = Person.objects.restrict(user, Perm.SET_HEALTH_CODES).filter(pk=payload.person).first()
     if person is None:
         raise Http404
     code = ps.health_code_set(

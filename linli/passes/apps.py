@@ -9,7 +9,13 @@ class PassesConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from linli.accounts.roles import Perm
-        from linli.emergency.measures import MeasureLink, register, workbench_url
+        from linli.emergency.measures import (
+            MeasureLink,
+            register,
+            register_end_hook,
+            workbench_url,
+        )
+        from linli.passes.services import event_ended
 
         register(
             MeasureLink(
@@ -27,3 +33,5 @@ class PassesConfig(AppConfig):
                 portal=True,
             )
         )
+        # Ending an event closes the passes issued under it and cancels later gate shifts.
+        register_end_hook(event_ended)

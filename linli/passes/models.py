@@ -54,6 +54,7 @@ class PassStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+    CLOSED = "closed", _("Closed (the event ended)")
 
 
 class AccessPass(ScopedModel):
@@ -62,6 +63,11 @@ class AccessPass(ScopedModel):
     A resident pass names a person or a whole household and is issued valid at once by a worker.
     A visitor pass is applied for by a resident (the host) for a named visitor, whose phone is
     sealed; a worker approves or refuses it; it is valid from ``valid_from`` to ``valid_until``.
+
+    ``event`` is the emergency event running passes over its grid when it was issued or
+    applied for (none for a resident pass issued in normal mode): when that event ends, the
+    pass closes (``services.passes_close_for_event``) unless another active event running
+    passes still covers its grid, which then takes it over.
     """
 
     kind = models.CharField(_("kind"), max_length=10, choices=PassKind.choices)
@@ -93,6 +99,14 @@ class AccessPass(ScopedModel):
         _("status"), max_length=10, choices=PassStatus.choices, default=PassStatus.APPLIED
     )
     key_version = models.PositiveSmallIntegerField(default=1, editable=False)
+    event = models.ForeignKey(
+        "emergency.EmergencyEvent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("emergency event"),
+    )
     applied_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -127,6 +141,7 @@ class PassEventKind(models.TextChoices):
     REFUSED = "refused", _("Refused")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+    CLOSED = "closed", _("Closed")
 
 
 class PassEvent(ScopedModel):
@@ -169,6 +184,7 @@ REASON_LABELS = {
     "wrong_estate": _("A pass for another estate."),
     "unknown_pass": _("Unknown pass."),
     "not_approved": _("Not approved."),
+    "closed": _("Closed: the emergency event it was issued under has ended."),
 }
 
 
@@ -245,7 +261,8 @@ class HealthCode(ScopedModel):
 class DutyShift(ScopedModel):
     """Who stands at which gate when (排班). A finished volunteer's shift opens a points claim
     (``linli.volunteers.services.points_claim_for_shift``, which reads ``pk``, ``label``,
-    ``grid``, ``ended_at`` and ``note``)."""
+    ``grid``, ``ended_at`` and ``note``). A shift not yet begun when the last event running
+    passes over its gate ends is cancelled (``cancelled_at``; the row stays)."""
 
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="shifts")
     user = models.ForeignKey(
@@ -254,6 +271,7 @@ class DutyShift(ScopedModel):
     starts_at = models.DateTimeField(_("shift starts"))
     ends_at = models.DateTimeField(_("shift ends"))
     ended_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     grid = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

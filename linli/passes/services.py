@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,7 @@ from linli.audit.services import audit_record
 from linli.core import crypto, signing
 from linli.core.identity import mask_name, mask_phone, normalise_phone
 from linli.core.scoping import scope_for
-from linli.emergency.models import EmergencyEvent, Measure
+from linli.emergency.models import EmergencyEvent, EventStatus, Measure
 from linli.passes.models import (
     AccessPass,
     Checkpoint,
@@ -54,12 +55,16 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (PassStatus.APPROVED, "revoke"): PassStatus.REVOKED,
     (PassStatus.APPROVED, "expire"): PassStatus.EXPIRED,
     (PassStatus.APPLIED, "expire"): PassStatus.EXPIRED,
+    # The event the pass was issued under has ended (and no other one took it over).
+    (PassStatus.APPROVED, "close"): PassStatus.CLOSED,
+    (PassStatus.APPLIED, "close"): PassStatus.CLOSED,
 }
 _EVENT_OF = {
     "approve": PassEventKind.APPROVED,
     "refuse": PassEventKind.REFUSED,
     "revoke": PassEventKind.REVOKED,
     "expire": PassEventKind.EXPIRED,
+    "close": PassEventKind.CLOSED,
 }
 # A visitor pass is short: a day by default, a week at most.
 VISITOR_MAX_DAYS = 7
@@ -69,6 +74,7 @@ UNKNOWN_PASS = "unknown_pass"  # noqa: S105 (a reason code, not a secret)
 WRONG_ESTATE = "wrong_estate"
 REVOKED = "revoked"
 NOT_APPROVED = "not_approved"
+CLOSED = "closed"
 # A phone's clock may run ahead; a scan claiming to be from further ahead than this is refused.
 CLOCK_SKEW = dt.timedelta(minutes=10)
 
@@ -92,6 +98,15 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def measure_on(area: Area, measure: str) -> bool:
     """True while an active event covering *area* (or an ancestor) runs *measure*."""
     return any(e.has(measure) for e in EmergencyEvent.objects.active().covering(area))
+
+
+def passes_event_for(area: Area, *, besides: int | None = None) -> EmergencyEvent | None:
+    """The active event running passes over *area* (the earliest declared when several do;
+    not the event *besides*): the one a pass issued there now belongs to."""
+    for event in EmergencyEvent.objects.active().covering(area).order_by("starts_at", "pk"):
+        if event.pk != besides and event.has(Measure.PASSES):
+            return event
+    return None
 
 
 def estate_of_household(household: Household) -> Estate:
@@ -162,6 +177,7 @@ def resident_pass_issue(
     if until <= at:
         raise ValidationError({"valid_until": _("The end must be later than now.")})
     estate = estate_of_household(home)
+    event = passes_event_for(grid)
     same = AccessPass.objects.select_for_update().filter(
         estate=estate, kind=kind, status=PassStatus.APPROVED
     )
@@ -180,6 +196,7 @@ def resident_pass_issue(
         valid_until=until,
         status=PassStatus.APPROVED,
         key_version=signing.key_version(),
+        event=event,
         applied_by=_user(actor),
         decided_by=_user(actor),
         decided_at=at,
@@ -234,7 +251,8 @@ def visitor_pass_apply(
     if errors:
         raise ValidationError(errors)
     grid = Area.objects.get(pk=host.grid_id)
-    if not measure_on(grid, Measure.PASSES):
+    event = passes_event_for(grid)
+    if event is None:
         raise ValidationError(_("No pass is needed here now: no event runs passes and gates."))
     home = Household.objects.select_related("dwelling__building").get(pk=host.household_id)
     p = AccessPass.objects.create(
@@ -251,6 +269,7 @@ def visitor_pass_apply(
         valid_from=valid_from,
         valid_until=valid_until,
         status=PassStatus.APPLIED,
+        event=event,
         applied_by=_user(actor),
     )
     _event(p, PassEventKind.APPLIED, actor=actor, at=at, note=p.reason)
@@ -335,6 +354,62 @@ def passes_expire_due(*, now: dt.datetime | None = None) -> int:
     return n
 
 
+def _close_or_carry(
+    p: AccessPass, *, actor: Any, at: dt.datetime, heirs: dict[int, EmergencyEvent | None]
+) -> bool:
+    """Close *p* (locked, valid or applied for, its event ended), or hand it to another active
+    event running passes over its grid; *heirs* caches grid id -> that event. True if closed."""
+    if p.grid_id not in heirs:
+        heirs[p.grid_id] = passes_event_for(Area.objects.get(pk=p.grid_id), besides=p.event_id)
+    heir = heirs[p.grid_id]
+    if heir is None:
+        _transition(p, "close", actor=actor, at=at, note=_("Closed: the event has ended."))
+        return True
+    before, p.event = p.event_id, heir
+    p.save(update_fields=["event", "updated_at"])
+    audit_record(
+        actor=actor, action=AuditAction.CHANGE, obj=p, changes={"event": [before, heir.pk]}
+    )
+    return False
+
+
+def passes_close_for_event(
+    *, event: EmergencyEvent, actor: Any, at: dt.datetime
+) -> tuple[int, int]:
+    """The passes issued under *event*, which has just ended, stop: each valid or applied-for
+    one closes (its timeline and the audit log say so; the gates' revocation list names it
+    until its signed window ends) unless another active event running passes still covers its
+    grid and takes it over. Inside the caller's transaction. Returns (closed, carried over)."""
+    closed = carried = 0
+    heirs: dict[int, EmergencyEvent | None] = {}
+    for p in AccessPass.objects.select_for_update().filter(
+        event=event, status__in=[PassStatus.APPROVED, PassStatus.APPLIED]
+    ):
+        if _close_or_carry(p, actor=actor, at=at, heirs=heirs):
+            closed += 1
+        else:
+            carried += 1
+    return closed, carried
+
+
+def passes_close_ended(*, now: dt.datetime | None = None) -> int:
+    """Close passes still valid under an event that has ended (the periodic task: one issued
+    while the event was being ended, or before passes were tied to their event); returns how
+    many closed."""
+    at = _now(now)
+    n = 0
+    due = AccessPass.objects.filter(
+        status__in=[PassStatus.APPROVED, PassStatus.APPLIED], event__status=EventStatus.ENDED
+    ).values_list("pk", flat=True)
+    heirs: dict[int, EmergencyEvent | None] = {}
+    for pk in list(due):
+        with transaction.atomic():
+            p = AccessPass.objects.select_for_update().get(pk=pk)
+            if p.status in (PassStatus.APPROVED, PassStatus.APPLIED):
+                n += _close_or_carry(p, actor=None, at=at, heirs=heirs)
+    return n
+
+
 def pass_token(p: AccessPass) -> str:
     """The signed token of a valid pass (Ed25519 is deterministic: the same pass always gives
     the same code, so nothing needs storing)."""
@@ -353,11 +428,14 @@ def pass_token(p: AccessPass) -> str:
 
 
 def revoked_pass_ids(estate_id: int, *, now: dt.datetime | None = None) -> list[int]:
-    """Revoked passes of an estate whose signed window has not ended (older ones are refused
-    by their own expiry): the revocation list a gate page caches."""
+    """Revoked passes of an estate, and those closed when their event ended, whose signed
+    window has not ended (older ones are refused by their own expiry): the revocation list a
+    gate page caches, so a gate checking offline refuses them too."""
     return list(
         AccessPass.objects.filter(
-            estate_id=estate_id, status=PassStatus.REVOKED, valid_until__gt=_now(now)
+            estate_id=estate_id,
+            status__in=[PassStatus.REVOKED, PassStatus.CLOSED],
+            valid_until__gt=_now(now),
         )
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -375,7 +453,7 @@ def health_code_set(
 ) -> HealthCode:
     """Set a person's health code colour (by a worker, or a department's system via the API)."""
     grid = Area.objects.get(pk=person.grid_id)
-    _require(actor, Perm.MANAGE_PASSES, [grid])
+    _require(actor, Perm.SET_HEALTH_CODES, [grid])
     if colour not in HealthColour.values:
         raise ValidationError({"colour": _("Choose green, yellow or red.")})
     at = _now(now)
@@ -475,6 +553,8 @@ def scan_verdict(
         return ScanResult.REFUSED, REVOKED, p, body.holder_masked
     if p.status == PassStatus.EXPIRED:
         return ScanResult.REFUSED, Reason.EXPIRED, p, body.holder_masked
+    if p.status == PassStatus.CLOSED:
+        return ScanResult.REFUSED, CLOSED, p, body.holder_masked
     if p.status != PassStatus.APPROVED:
         return ScanResult.REFUSED, NOT_APPROVED, p, body.holder_masked
     return ScanResult.OK, "", p, body.holder_masked
@@ -554,7 +634,9 @@ def shift_create(
         raise ValidationError({"ends_at": _("A shift lasts 24 hours at most.")})
     if not _may_stand(user, checkpoint):
         raise ValidationError({"user": _("This person may not stand at this gate.")})
-    clash = DutyShift.objects.filter(user=user, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    clash = DutyShift.objects.filter(
+        user=user, starts_at__lt=ends_at, ends_at__gt=starts_at, cancelled_at__isnull=True
+    )
     if clash.exists():
         raise ValidationError({"user": _("This person is already on duty at that time.")})
     shift = DutyShift.objects.create(
@@ -577,6 +659,8 @@ def swap_request(*, actor: User, shift: DutyShift, to_user: User) -> ShiftSwap:
     )
     if shift.user_id != actor.pk:
         raise PermissionDenied(_("Only the one on duty can ask for a swap."))
+    if shift.cancelled_at is not None:
+        raise ValidationError(_("This shift was cancelled."))
     if shift.ended_at is not None or shift.starts_at <= timezone.now():
         raise ValidationError(_("A shift that has begun cannot be swapped."))
     if to_user.pk == actor.pk or not _may_stand(to_user, shift.checkpoint):
@@ -625,8 +709,13 @@ def swap_decide(*, actor: Any, swap: ShiftSwap, approve: bool) -> ShiftSwap:
     swap = _swap_step(swap, SwapStatus.ACCEPTED, target, actor=actor)
     if approve:
         shift = DutyShift.objects.select_for_update().get(pk=swap.shift_id)
+        if shift.cancelled_at is not None:
+            raise ValidationError(_("This shift was cancelled."))
         clash = DutyShift.objects.filter(
-            user_id=swap.to_user_id, starts_at__lt=shift.ends_at, ends_at__gt=shift.starts_at
+            user_id=swap.to_user_id,
+            starts_at__lt=shift.ends_at,
+            ends_at__gt=shift.starts_at,
+            cancelled_at__isnull=True,
         ).exclude(pk=shift.pk)
         if clash.exists():
             raise ValidationError(_("The new person is on duty elsewhere at that time."))
@@ -650,6 +739,8 @@ def shift_finish(
     if getattr(actor, "pk", None) != shift.user_id:
         _require(actor, Perm.MANAGE_PASSES, [shift.grid])
     at = _now(now)
+    if shift.cancelled_at is not None:
+        raise ValidationError(_("This shift was cancelled."))
     if shift.ends_at > at:
         raise ValidationError(_("The shift has not ended yet."))
     if shift.ended_at is None:
@@ -675,10 +766,66 @@ def shifts_finish_due(*, now: dt.datetime | None = None) -> int:
     volunteer's points claim opens when the shift ends; returns how many were finished."""
     at = _now(now)
     due = list(
-        DutyShift.objects.filter(ended_at__isnull=True, ends_at__lte=at).values_list(
-            "pk", flat=True
-        )
+        DutyShift.objects.filter(
+            ended_at__isnull=True, cancelled_at__isnull=True, ends_at__lte=at
+        ).values_list("pk", flat=True)
     )
     for pk in due:
         shift_finish(actor=None, shift=DutyShift(pk=pk), now=at)
     return len(due)
+
+
+def shifts_cancel_for_event(*, event: EmergencyEvent, actor: Any, at: dt.datetime) -> int:
+    """Cancel the shifts not yet begun at the gates *event* covered, now that it has ended (it
+    ran passes), unless another active event running passes still covers the gate's grid.
+    Shifts under way finish as usual; a swap still asked or accepted for a cancelled shift is
+    refused. Each row stays, with an audit entry. Inside the caller's transaction."""
+    if Measure.PASSES not in (event.measures or []):
+        return 0
+    covered = Q(pk__in=[])
+    for area in event.areas.all():
+        covered |= Q(grid__path__startswith=area.path)
+    due = DutyShift.objects.select_for_update(of=("self",)).filter(
+        covered, starts_at__gte=at, ended_at__isnull=True, cancelled_at__isnull=True
+    )
+    still: dict[int, bool] = {}
+    n = 0
+    for shift in due.select_related("grid"):
+        if shift.grid_id not in still:
+            still[shift.grid_id] = passes_event_for(shift.grid, besides=event.pk) is not None
+        if still[shift.grid_id]:
+            continue
+        shift.cancelled_at = at
+        shift.save(update_fields=["cancelled_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            obj=shift,
+            reason=_("The event has ended."),
+            changes={"cancelled": True},
+        )
+        for swap in ShiftSwap.objects.select_for_update().filter(
+            shift=shift, status__in=[SwapStatus.REQUESTED, SwapStatus.ACCEPTED]
+        ):
+            before, swap.status, swap.decided_by = swap.status, SwapStatus.REFUSED, _user(actor)
+            swap.save(update_fields=["status", "decided_by", "updated_at"])
+            audit_record(
+                actor=actor,
+                action=AuditAction.CHANGE,
+                obj=swap,
+                changes={"status": [before, SwapStatus.REFUSED]},
+            )
+        n += 1
+    return n
+
+
+def event_ended(event: Any, actor: Any, at: dt.datetime) -> dict[str, int]:
+    """The passes capability's end hook (``linli.emergency.measures.register_end_hook``): the
+    event's passes close and its gates' later shifts are cancelled; the counts go into the
+    event's audit entry."""
+    closed, carried = passes_close_for_event(event=event, actor=actor, at=at)
+    return {
+        "passes_closed": closed,
+        "passes_carried_over": carried,
+        "shifts_cancelled": shifts_cancel_for_event(event=event, actor=actor, at=at),
+    }

@@ -17,7 +17,8 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from linli.core import signing
 
@@ -36,7 +37,7 @@ class Reason:
     EXPIRED = "expired"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PassBody:
     pass_id: int
     kind: str
@@ -76,7 +77,7 @@ class PassBody:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TokenResult:
     """The verdict on a token: ``ok``, else ``reason`` (a :class:`Reason` code). ``body`` is
     set whenever the signature matched (also for an expired pass, so the gate can say whose)."""
@@ -92,25 +93,29 @@ def token_sign(body: PassBody) -> str:
     return f"{PREFIX}.{signing.b64(raw)}.{signing.b64(signing.sign(raw))}"
 
 
-_KEYS: dict[tuple[object, ...], dict[int, bytes]] = {}
+# Key version -> raw public key, built on first use. Settings do not change in a running
+# server; when a test changes one of these, Django's ``setting_changed`` empties the cache.
+_KEYS: dict[int, bytes] | None = None
+_KEY_SETTINGS = frozenset(
+    {"LINLI_SIGNING_KEY", "LINLI_SIGNING_KEY_VERSION", "LINLI_SIGNING_KEYS_RETIRED", "VAR_DIR"}
+)
 
 
 def accepted_keys() -> dict[int, bytes]:
-    """Key version -> raw public key, cached per configuration (a verify must not read the
-    key file or derive the public key each time)."""
-    import os
-
-    marker = (
-        getattr(settings, "LINLI_SIGNING_KEY", ""),
-        os.environ.get("LINLI_SIGNING_KEY", ""),
-        str(settings.VAR_DIR),
-        getattr(settings, "LINLI_SIGNING_KEY_VERSION", 1),
-        repr(getattr(settings, "LINLI_SIGNING_KEYS_RETIRED", {})),
-    )
-    keys = _KEYS.get(marker)
+    """Key version -> raw public key, built once (a verify must not read the key file, derive
+    the public key or even look at the settings each time)."""
+    global _KEYS
+    keys = _KEYS
     if keys is None:
-        keys = _KEYS[marker] = signing.public_keys()
+        keys = _KEYS = signing.public_keys()
     return keys
+
+
+@receiver(setting_changed)
+def _forget_keys(*, setting: str, **kwargs: object) -> None:
+    global _KEYS
+    if setting in _KEY_SETTINGS:
+        _KEYS = None
 
 
 def verify_token(

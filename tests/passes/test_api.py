@@ -94,3 +94,47 @@ def test_health_code_set(pw: PassWorld, api: ApiClient) -> None:
     bad = api.post("/health-codes", {"person": pw.w.a.member.pk, "colour": "blue"})
     assert bad.status == 422
     assert api.post("/health-codes", {"person": pw.w.b.member.pk, "colour": "red"}).status == 404
+
+
+def test_a_department_sets_health_codes_in_its_district_only(pw: PassWorld) -> None:
+    """The health department's system pushes colours with a department token: allowed for the
+    people of its district, 404 (and nothing written) for anyone in another district; it gets
+    nothing else of passes."""
+    from linli.accounts.services import user_create
+    from linli.areas.models import AreaKind
+    from linli.register import services as reg
+    from tests.factories import PASSWORD, _grid_world, make_area
+
+    w = pw.w
+    district = make_area(AreaKind.DISTRICT, "T102", "邻区", w.city)
+    sub = make_area(AreaKind.SUBDISTRICT, "T102001", "邻街道", district)
+    community = make_area(AreaKind.COMMUNITY, "T102001001", "邻社区", sub)
+    estate = reg.estate_create(actor=None, community=community, name="邻小区")
+    other = _grid_world(community, estate, "C", 1)
+    health, _ = user_create(
+        actor=None, username="weijian", password=PASSWORD, role="department", area=w.district
+    )
+    dept = ApiClient(token_issue(actor=None, user=health))
+
+    ok = dept.post("/health-codes", {"person": w.b.member.pk, "colour": "yellow", "source": "卫健"})
+    assert (ok.status, ok.data["colour"], ok.data["person_id"]) == (200, "yellow", w.b.member.pk)
+    code = HealthCode.objects.get(person=w.b.member)
+    assert (code.colour, code.source, code.set_by) == ("yellow", "卫健", health)
+    outside = dept.post("/health-codes", {"person": other.member.pk, "colour": "red"})
+    assert outside.status == 404
+    assert not HealthCode.objects.filter(person=other.member).exists()
+    # A department of the other district sets that one, and not ours.
+    neighbour, _ = user_create(
+        actor=None, username="weijian2", password=PASSWORD, role="department", area=district
+    )
+    dept2 = ApiClient(token_issue(actor=None, user=neighbour))
+    assert dept2.post("/health-codes", {"person": other.member.pk, "colour": "red"}).status == 200
+    assert dept2.post("/health-codes", {"person": w.b.member.pk, "colour": "red"}).status == 404
+    assert HealthCode.objects.get(person=w.b.member).colour == "yellow"
+    # Nothing else of passes: no scans, no pass check, no gate.
+    assert dept.get("/gate-scans").status == 403
+    token = ps.pass_token(ps.resident_pass_issue(actor=None, person=w.a.member))
+    assert dept.post("/passes/verify", {"checkpoint": pw.gate_a.pk, "token": token}).status == 404
+    scan = {"checkpoint": pw.gate_a.pk, "token": token, "direction": "in", "client_id": "d-1"}
+    assert dept.post("/gate-scans", scan).status == 404
+    assert GateScan.objects.count() == 0
