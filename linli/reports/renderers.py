@@ -203,7 +203,7 @@ def _sheet_class() -> type[Any]:
     formatted cell cost about a third more than a plain one. This writes the same bytes for
     the three cell types the data rows use (number, inline string, blank) with their format,
     in constant_memory mode; anything else (no format, dates written by write_datetime, rich
-    strings, formulas) goes to xlsxwriter's own. tests/reports/test_renders.py compares the
+    strings, formulas) goes to xlsxwriter's own. tests/reports/test_xlsx_cells.py compares the
     sheet XML with xlsxwriter's, byte for byte."""
     from xlsxwriter.utility import xl_rowcol_to_cell_fast
     from xlsxwriter.worksheet import Worksheet, _preserve_whitespace
