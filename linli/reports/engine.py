@@ -270,7 +270,8 @@ def _ledger(
         landscape=_landscape(spec, [h.width for h in headers]),
         manual_columns=sum(1 for c, _col in shown if c.source == MANUAL),
     )
-    values = qs.values(*sorted(fields))
+    computed = {f: rs.annotations[f]() for f in sorted(fields) if f in rs.annotations}
+    values = (qs.annotate(**computed) if computed else qs).values(*sorted(fields))
     if limit is not None:
         values = values[:limit]
     table.rows = _without_jit_rows(

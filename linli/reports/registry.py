@@ -123,6 +123,10 @@ class RowSet:
     filters: dict[str, Filter] = field(default_factory=dict)
     measures: dict[str, Measure] = field(default_factory=dict)
     aux: dict[str, Callable[[QuerySet[Any]], dict[Any, Any]]] = field(default_factory=dict)
+    # Values the database works out for each row (name -> a factory of the expression, e.g.
+    # a correlated count), read by columns like any field; a ledger's query annotates only
+    # the ones its shown columns read.
+    annotations: dict[str, Callable[[], Any]] = field(default_factory=dict)
     grid_path: str = "grid_id"  # the .values() path of the row's grid id
     tag_path: str = ""  # the ORM path to a tag code, if rows carry tags
     # Each row carries a tag at most once along tag_path (a unique (row, tag) link), so the tag

@@ -295,3 +295,41 @@ def test_printed_pdf_pages_are_numbered_and_carry_no_blank_glyphs(
         assert f"第 {n} 页" in text
         assert "\xa0" not in text
     assert "填报单位：测试社区" in pages[0] and "负责人（签字）：" in pages[-1]
+
+
+def test_household_size_counts_the_living_members_of_each_row_household(rworld: World) -> None:
+    from django.utils import timezone
+
+    from linli.register.models import Person, PersonStatus
+    from linli.reports import engine
+    from linli.reports.spec import spec_validate
+
+    w = rworld
+    # One member of A's household dies: the household size counts the living only.
+    dead = Person.objects.filter(household=w.a.household).exclude(pk=w.a.householder.pk).first()
+    assert dead is not None
+    reg.person_record_death(actor=None, person=dead, occurred_on=timezone.localdate())
+    spec = spec_validate(
+        {
+            "kind": "ledger",
+            "rowset": "register.person",
+            "header": {"title": "t"},
+            "columns": [
+                {"source": "name", "label": "n"},
+                {"source": "household_size", "label": "s"},
+            ],
+        }
+    )
+    table = engine.build_table(spec, user=w.head, area=w.community)
+    got = {cells[0]: cells[1] for kind, cells in table.rows if kind == engine.DATA}
+    expected = {
+        p.name: Person.objects.filter(
+            household_id=p.household_id, status=PersonStatus.LIVING
+        ).count()
+        if p.household_id
+        else 0
+        for p in Person.objects.filter(grid__parent=w.community)
+    }
+    assert got == expected
+    # A's household: the householder and the floating tenant; the deceased counts nowhere.
+    assert got[w.a.householder.name] == 2 and got[dead.name] == 0

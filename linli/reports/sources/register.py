@@ -12,7 +12,8 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,10 +70,15 @@ def _years_ago(years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def _age(birth: dt.date | None) -> int | str:
+def _age(birth: dt.date | None, aux: Aux) -> int | str:
+    """Age in whole years today. Today is read once per render and kept in its aux maps
+    (timezone.localdate() per cell was a tenth of a ledger's Python time)."""
     if not birth:
         return ""
-    today = timezone.localdate()
+    cache = aux.setdefault("_today", {})
+    today: dt.date | None = cache.get("date")
+    if today is None:
+        today = cache["date"] = timezone.localdate()
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
@@ -108,15 +114,18 @@ def _person_tags(qs: QuerySet[Any]) -> dict[Any, Any]:
     return tags
 
 
-def _household_sizes(qs: QuerySet[Any]) -> dict[Any, Any]:
-    return dict(
-        Person.objects.filter(
-            household_id__in=qs.values("household_id"), status=PersonStatus.LIVING
-        )
+def _household_size() -> Any:
+    """The living persons of the row's household, counted by the database for each row (an
+    indexed correlated count in the ledger's own query). A lookup over the whole queryset
+    re-ran the scoped filter as a subquery and read every person of the register."""
+    members = (
+        Person.objects.filter(household_id=OuterRef("household_id"), status=PersonStatus.LIVING)
+        .order_by()
         .values("household_id")
         .annotate(n=Count("id"))
-        .values_list("household_id", "n")
+        .values("n")
     )
+    return Coalesce(Subquery(members, output_field=IntegerField()), 0)
 
 
 def _tags_cell(key: str, field: str = "id") -> Any:
@@ -132,7 +141,8 @@ PERSON = RowSet(
     tag_path="person_tags__tag__code",
     tag_once=True,  # PersonTag is unique per (person, tag)
     default_order=("grid__path", "household__dwelling__address", "household_id", "id"),
-    aux={"tags": _person_tags, "household_size": _household_sizes},
+    aux={"tags": _person_tags},
+    annotations={"_household_size": _household_size},
     columns={
         c.key: c
         for c in [
@@ -157,7 +167,7 @@ PERSON = RowSet(
                 "age",
                 _("Age"),
                 ("birth_date",),
-                lambda r, a: _age(r["birth_date"]),
+                lambda r, a: _age(r["birth_date"], a),
                 kind="int",
                 order="-birth_date",
                 width=6,
@@ -250,13 +260,7 @@ PERSON = RowSet(
                 width=10,
             ),
             Column(
-                "household_size",
-                _("Household size"),
-                ("household_id",),
-                lambda r, a: a["household_size"].get(r["household_id"], 0),
-                aux=("household_size",),
-                kind="int",
-                width=8,
+                "household_size", _("Household size"), ("_household_size",), kind="int", width=8
             ),
             Column(
                 "dwelling_use",
