@@ -12,6 +12,11 @@ plain tuples here instead:
 - `flush` writes what was added: on PostgreSQL with COPY (psycopg), on SQLite with one
   executemany per table.
 
+Callers that add many rows of one shape take a `builder` for it: a function of the given
+values in a fixed order, which fills the rest from the defaults without a dict per row.
+A JSON value may come already encoded (`RawJSON`), so a caller can encode rows of one shape
+from a template.
+
 Only concrete fields are written; a field not given gets its default, auto_now and
 auto_now_add fields get the time the Inserts was made. Nothing here checks permissions or
 values: callers (the import's writer) do.
@@ -28,6 +33,12 @@ from django.utils import timezone
 
 #: Ids taken from a PostgreSQL sequence at a time.
 ID_BLOCK = 2000
+
+
+class RawJSON(str):
+    """A JSON document already encoded (written as it is, not encoded again)."""
+
+    __slots__ = ()
 
 
 class Inserts:
@@ -104,6 +115,35 @@ class Inserts:
         )
         return int(values["id"])
 
+    def builder(
+        self, model: type[models.Model], names: Sequence[str]
+    ) -> Callable[[Sequence[Any]], None]:
+        """A function that queues a row of *model* from values given in the order of *names*
+        (which must include "id"); the other columns take their defaults, as `add` does."""
+        cols = self.columns[model]
+        index = {name: i for i, (name, _col, _adapt) in enumerate(cols)}
+        missing = [n for n in names if n not in index]
+        if missing or "id" not in names:
+            raise ValueError(f"not columns of {model.__name__}: {missing or ['id']}")
+        defaults = self.defaults[model]
+        base = [defaults.get(name) for name, _col, _adapt in cols]
+        positions = [index[n] for n in names]
+        adapted = [(j, cols[index[n]][2]) for j, n in enumerate(names) if cols[index[n]][2] is not _same]
+        pairs = list(zip(range(len(names)), positions, strict=True))
+        rows = self.rows[model]
+
+        def build(values: Sequence[Any]) -> None:
+            if adapted:
+                values = list(values)
+                for j, adapt in adapted:
+                    values[j] = adapt(values[j])
+            row = base.copy()
+            for j, p in pairs:
+                row[p] = values[j]
+            rows.append(tuple(row))
+
+        return build
+
     def flush(self) -> None:
         """Write every queued row, table by table, in the order the models were given."""
         with connection.cursor() as cur:
@@ -131,6 +171,8 @@ def _same(value: Any) -> Any:
 
 
 def _json(value: Any) -> Any:
+    if type(value) is RawJSON:
+        return str(value)
     return json.dumps(value if value is not None else {}, ensure_ascii=False, default=str)
 
 
