@@ -54,6 +54,7 @@ class Inserts:
         self.defaults: dict[type[models.Model], dict[str, Any]] = {}
         self._pool: dict[type[models.Model], list[int]] = {m: [] for m in self.models}
         self._next: dict[type[models.Model], int] = {}
+        self._deferred: str | None = None
         for model in self.models:
             cols: list[tuple[str, str, Callable[[Any], Any]]] = []
             defaults: dict[str, Any] = {}
@@ -143,6 +144,30 @@ class Inserts:
             rows.append(tuple(row))
 
         return build
+
+    def check_references(self) -> None:
+        """On PostgreSQL, check now the deferred foreign keys of the rows written so far into
+        these models' tables, instead of all at the commit: the rows they point at are still
+        in the server's cache, and its queue of pending checks stays short. The constraints
+        are deferred again afterwards, so the rest of the transaction is as before. A broken
+        reference raises IntegrityError here."""
+        if not self.postgres:
+            return
+        if self._deferred is None:
+            tables = [m._meta.db_table for m in self.models]
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+                    "AND condeferred AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
+                    [tables],
+                )
+                names = [connection.ops.quote_name(r[0]) for r in cur.fetchall()]
+            self._deferred = ", ".join(names)
+        if self._deferred:
+            with connection.cursor() as cur:
+                # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
+                cur.execute(f"SET CONSTRAINTS {self._deferred} IMMEDIATE")
+                cur.execute(f"SET CONSTRAINTS {self._deferred} DEFERRED")
 
     def flush(self) -> None:
         """Write every queued row, table by table, in the order the models were given."""

@@ -775,6 +775,7 @@ class Writer:
         self._move(moves, done)
         if done.created or done.updated or done.moved or done.households:
             self._audit(done)
+        self.inserts.check_references()
 
     def _prepare(self, rows: Sequence[Row]) -> list[_Item]:
         items: list[_Item] = []
