@@ -25,6 +25,7 @@ values: callers (the import's writer) do.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,6 +56,7 @@ class Inserts:
         self._pool: dict[type[models.Model], list[int]] = {m: [] for m in self.models}
         self._next: dict[type[models.Model], int] = {}
         self._deferred: str | None = None
+        self._pending: tuple[threading.Thread, list[BaseException]] | None = None
         for model in self.models:
             cols: list[tuple[str, str, Callable[[Any], Any]]] = []
             defaults: dict[str, Any] = {}
@@ -129,7 +131,8 @@ class Inserts:
         defaults = self.defaults[model]
         base = [defaults.get(name) for name, _col, _adapt in cols]
         positions = [index[n] for n in names]
-        adapted = [(j, cols[index[n]][2]) for j, n in enumerate(names) if cols[index[n]][2] is not _same]
+        adapters = [cols[index[n]][2] for n in names]
+        adapted = [(j, a) for j, a in enumerate(adapters) if a is not _same]
         pairs = list(zip(range(len(names)), positions, strict=True))
         rows = self.rows[model]
 
@@ -145,14 +148,8 @@ class Inserts:
 
         return build
 
-    def check_references(self) -> None:
-        """On PostgreSQL, check now the deferred foreign keys of the rows written so far into
-        these models' tables, instead of all at the commit: the rows they point at are still
-        in the server's cache, and its queue of pending checks stays short. The constraints
-        are deferred again afterwards, so the rest of the transaction is as before. A broken
-        reference raises IntegrityError here."""
-        if not self.postgres:
-            return
+    def _constraint_names(self) -> str:
+        """The deferred foreign keys of these models' tables, quoted, comma-separated."""
         if self._deferred is None:
             tables = [m._meta.db_table for m in self.models]
             with connection.cursor() as cur:
@@ -163,32 +160,91 @@ class Inserts:
                 )
                 names = [connection.ops.quote_name(r[0]) for r in cur.fetchall()]
             self._deferred = ", ".join(names)
-        if self._deferred:
-            with connection.cursor() as cur:
-                # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
-                cur.execute(f"SET CONSTRAINTS {self._deferred} IMMEDIATE")
-                cur.execute(f"SET CONSTRAINTS {self._deferred} DEFERRED")
+        return self._deferred
 
-    def flush(self) -> None:
-        """Write every queued row, table by table, in the order the models were given."""
-        with connection.cursor() as cur:
-            for model in self.models:
-                rows = self.rows[model]
-                if not rows:
-                    continue
-                quote = connection.ops.quote_name
-                table = quote(model._meta.db_table)
-                names = ", ".join(quote(col) for _n, col, _a in self.columns[model])
-                if self.postgres:
-                    # Identifiers come from model metadata; values travel in the COPY stream.
-                    sql = f"COPY {table} ({names}) FROM STDIN"
-                    with cur.cursor.copy(sql) as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    marks = ", ".join(["%s"] * len(self.columns[model]))
-                    cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
-                rows.clear()
+    def _take(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """The queued rows as (COPY or INSERT statement, rows), in model order; the queues
+        are emptied (builders keep appending to the same lists)."""
+        quote = connection.ops.quote_name
+        work = []
+        for model in self.models:
+            rows = self.rows[model]
+            if not rows:
+                continue
+            table = quote(model._meta.db_table)
+            names = ", ".join(quote(col) for _n, col, _a in self.columns[model])
+            if self.postgres:
+                # Identifiers come from model metadata; values travel in the COPY stream.
+                sql = f"COPY {table} ({names}) FROM STDIN"
+            else:
+                marks = ", ".join(["%s"] * len(self.columns[model]))
+                sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            work.append((sql, rows.copy()))
+            rows.clear()
+        return work
+
+    def flush(self, *, check: bool = False, background: bool = False) -> None:
+        """Write every queued row, table by table, in the order the models were given.
+
+        *check* (PostgreSQL): then check the deferred foreign keys of these tables at once
+        instead of at the commit (the rows they point at are still in the server's cache and
+        its queue of pending checks stays one flush long), and defer them again, so the rest
+        of the transaction is as before. A broken reference raises IntegrityError.
+
+        *background* (PostgreSQL): the rows are written by a thread on the same connection
+        and transaction (psycopg serialises its use), so the caller can go on preparing the
+        next rows while the server indexes these. Anything else the caller sends to the
+        database waits until the thread is done; `wait` (called by the next flush, and by the
+        caller before leaving the transaction) waits and raises what the writing raised."""
+        self.wait()
+        work = self._take()
+        names = self._constraint_names() if check and self.postgres else ""
+        if not (work or names):
+            return
+        if not self.postgres:
+            with connection.cursor() as cur:
+                for sql, rows in work:
+                    cur.executemany(sql, rows)
+            return
+        raw = connection.connection  # psycopg's connection: thread-safe, one transaction
+        if not background:
+            with connection.wrap_database_errors:
+                _write(raw, work, names)
+            return
+        outcome: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                _write(raw, work, names)
+            except BaseException as exc:  # handed to the caller by wait()
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="linli-inserts", daemon=True)
+        thread.start()
+        self._pending = (thread, outcome)
+
+    def wait(self, *, raise_errors: bool = True) -> None:
+        """Wait for a background flush; raise (as Django's database errors) what it raised."""
+        if self._pending is None:
+            return
+        thread, outcome = self._pending
+        self._pending = None
+        thread.join()
+        if outcome and raise_errors:
+            with connection.wrap_database_errors:
+                raise outcome[0]
+
+
+def _write(raw: Any, work: list[tuple[str, list[tuple[Any, ...]]]], constraints: str) -> None:
+    with raw.cursor() as cur:
+        for sql, rows in work:
+            with cur.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        if constraints:
+            # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
+            cur.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
+            cur.execute(f"SET CONSTRAINTS {constraints} DEFERRED")
 
 
 def _same(value: Any) -> Any:

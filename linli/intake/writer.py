@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -729,27 +730,36 @@ class Writer:
         batch — and (rows read, rows read) at the end. Without an estimate only the first and
         last reports are made."""
         step = max(1, -(-estimated // 100))  # 1% of the expected rows, rounded up
-        taken = reported = 0
         if self.progress is not None:
             self.progress(0, estimated)
-        batch: list[Row] = []
         with translation.override(settings.LANGUAGE_CODE):
             # The timeline is a shared record, written in the deployment's language.
             self._moved_into = gettext("Moved into %(address)s")
             self._registered_at = gettext("Household registered at %(address)s")
-            for row in rows:
-                batch.append(row)
-                taken += 1
-                if self.progress is not None and taken - reported >= step and taken < estimated:
-                    self.progress(taken, estimated)
-                    reported = taken
-                if len(batch) >= self.batch_rows:
-                    self.write_batch(batch)
-                    batch = []
-            if batch:
-                self.write_batch(batch)
+            try:
+                self._run(rows, estimated, step)
+            except BaseException:
+                # Never leave the transaction while a batch is still being written; the error
+                # raised here is the one to report.
+                self.inserts.wait(raise_errors=False)
+                raise
+            self.inserts.wait()
         if self.progress is not None:
             self.progress(self.counts["read"], self.counts["read"])
+
+    def _run(self, rows: Iterator[Row], estimated: int, step: int) -> None:
+        reported = 0
+        batch: list[Row] = []
+        for taken, row in enumerate(rows, start=1):
+            batch.append(row)
+            if self.progress is not None and taken - reported >= step and taken < estimated:
+                self.progress(taken, estimated)
+                reported = taken
+            if len(batch) >= self.batch_rows:
+                self.write_batch(batch)
+                batch = []
+        if batch:
+            self.write_batch(batch)
 
     def _reject(self, row: Row, reason: str | Promise) -> None:
         self.rejected.append(Rejection(row.number, row.cells, reason))
@@ -759,10 +769,15 @@ class Writer:
 
     def write_batch(self, rows: Sequence[Row]) -> None:
         self.counts["read"] += len(rows)
-        self.rows_at = (rows[0].number, rows[-1].number)
-        items = self._prepare(rows)
-        self.places.save_floors()
-        self.inserts.flush()  # the new dwellings, before looking up their households
+        previous, self.rows_at = self.rows_at, (rows[0].number, rows[-1].number)
+        try:
+            items = self._prepare(rows)  # while the previous batch is being written
+            self.places.save_floors()
+        except DatabaseError:
+            self._written(previous)  # a failed write of the previous batch is the cause
+            raise
+        self._written(previous)
+        self.inserts.flush()  # this batch's new dwellings, before looking up their households
         self._match(items)
         done = _Batch(first=rows[0].number, last=rows[-1].number)
         creates, updates, moves = self._classify(items)
@@ -770,12 +785,24 @@ class Writer:
         self._update(updates, done)
         self._open_households([i.household for i in moves], done)
         self._queue_households()
-        self.inserts.flush()
-        self._opened.clear()  # new households of this batch are in the table now
-        self._move(moves, done)
+        self._opened.clear()  # new households of this batch are in the table after the flush
+        if moves:
+            # The register's move service reads the new households: write them first.
+            self.inserts.flush()
+            self._move(moves, done)
         if done.created or done.updated or done.moved or done.households:
             self._audit(done)
-        self.inserts.check_references()
+        # Written (and their references checked) while the next batch is read and cleaned.
+        self.inserts.flush(check=True, background=True)
+
+    def _written(self, rows_at: tuple[int, int]) -> None:
+        """Wait for the previous batch's rows to be written; when that failed, the failure
+        names that batch's rows."""
+        try:
+            self.inserts.wait()
+        except DatabaseError:
+            self.rows_at = rows_at
+            raise
 
     def _prepare(self, rows: Sequence[Row]) -> list[_Item]:
         items: list[_Item] = []
@@ -973,10 +1000,11 @@ class Writer:
     def _create(self, items: list[_Item], done: _Batch) -> None:
         self._open_households([i.household for i in items], done)
         heads: list[tuple[int, int]] = []
-        add_person, add_membership, add_event = self._add_person, self._add_membership, self._add_event
+        add_person, add_membership = self._add_person, self._add_membership
+        add_event = self._add_event
         next_person, next_membership = self._next_ids(Person), self._next_ids(Membership)
         seal, phone_index = self._seal, self._phone_index
-        today, source, file_name = self._today, self.source, self.file_name
+        today, source = self._today, self.source
         actor_id = self._by if self._user else None
         moved_into = self._moved_into
         for item in items:
