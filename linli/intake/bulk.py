@@ -56,6 +56,7 @@ class Inserts:
         self._pool: dict[type[models.Model], list[int]] = {m: [] for m in self.models}
         self._next: dict[type[models.Model], int] = {}
         self._deferred: str | None = None
+        self._sequences: dict[type[models.Model], str] = {}
         self._pending: tuple[threading.Thread, list[BaseException]] | None = None
         for model in self.models:
             cols: list[tuple[str, str, Callable[[Any], Any]]] = []
@@ -89,12 +90,17 @@ class Inserts:
         if self.postgres:
             pool = self._pool[model]
             if not pool:
-                table = model._meta.db_table
                 with connection.cursor() as cur:
+                    sequence = self._sequences.get(model)
+                    if sequence is None:
+                        table = model._meta.db_table
+                        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                        sequence = self._sequences[model] = cur.fetchone()[0]
+                    # The sequence looked up once: in the select list it would be looked up
+                    # again for every id (a catalogue search each).
                     cur.execute(
-                        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                        "FROM generate_series(1, %s)",
-                        [table, ID_BLOCK],
+                        "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                        [sequence, ID_BLOCK],
                     )
                     pool.extend(r[0] for r in reversed(cur.fetchall()))
             return pool.pop()
