@@ -10,8 +10,10 @@ inside its one transaction. The writer takes `BATCH_ROWS` rows at a time and, fo
    register's services, one at a time since they are few; dwellings in bulk);
 3. looks up the batch's people in bulk: by national-ID blind index, and, for rows without an
    ID, by name among the living members of the dwelling's household;
-4. writes new households, persons, memberships, tags and timeline events with bulk_create and
-   changed persons with bulk_update, stamping per-field provenance (source, file, row, time);
+4. queues new households, persons, memberships, tags and timeline events as tuples (written
+   with COPY; on PostgreSQL by a thread, while the next batch is cleaned: decision 0045) and
+   writes changed persons with bulk_update, stamping per-field provenance (source, file, row,
+   time);
 5. moves a person whom the file places in another dwelling of the area through
    `register.services.person_move_house` (one at a time: moves are few and the service keeps
    the household, membership and timeline rules in one place);
@@ -46,7 +48,12 @@ from linli.areas.models import Area, AreaKind
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
-from linli.core.identity import NationalId, _known_region, mask_national_id, mask_phone
+from linli.core.identity import (
+    NationalId,
+    mask_national_id,
+    mask_phone,
+    national_id_region_known,
+)
 from linli.core.identity import national_id_check_digit as _check17
 from linli.intake.bulk import Inserts, RawJSON
 from linli.intake.mapping import Mapping
@@ -191,7 +198,7 @@ def _plain_national_id(raw: str) -> NationalId | None:
         birth = dt.date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
     except ValueError:
         return None
-    if birth > dt.date.today() or not _known_region(raw[:6]):
+    if birth > dt.date.today() or not national_id_region_known(raw[:6]):
         return None
     return NationalId(number=raw, birth_date=birth, sex="M" if int(raw[16]) % 2 == 1 else "F")
 
