@@ -122,12 +122,14 @@ def main() -> None:
             "rows": ours["rows"],
             "ours_s": ours["seconds"],
             "ours_cpu_s": ours.get("cpu_s"),
+            "ours_server_cpu_s": ours.get("server_cpu_s"),
             "ours_rows_per_s": ours["rows"] / ours["seconds"],
             "ours_peak_mb": ours["peak_mb"],
             "ours_start_mb": ours["start_mb"],
             "peer": peer_label,
             "peer_s": peer["seconds"],
             "peer_cpu_s": peer.get("cpu_s"),
+            "peer_server_cpu_s": peer.get("server_cpu_s"),
             "peer_rows_per_s": peer["rows"] / peer["seconds"],
             "peer_peak_mb": peer["peak_mb"],
             "peer_start_mb": peer["start_mb"],
@@ -135,6 +137,13 @@ def main() -> None:
             "peer_counts": peer.get("counts"),
         }
         entry["rate_ratio"] = entry["ours_rows_per_s"] / entry["peer_rows_per_s"]
+        cpu = [
+            entry[k] for k in ("ours_cpu_s", "ours_server_cpu_s", "peer_cpu_s", "peer_server_cpu_s")
+        ]
+        if all(c is not None for c in cpu):
+            # The same ratio in CPU seconds (client and server): what a quiet machine would
+            # show when neither side waits for the other.
+            entry["cpu_ratio"] = (cpu[2] + cpu[3]) / max(cpu[0] + cpu[1], 1e-9)
         results.append(entry)
         print(json.dumps(entry, ensure_ascii=False), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -225,14 +234,36 @@ def _child(case: str, file: Path) -> dict[str, Any]:
     raise SystemExit(f"unknown case {case}")
 
 
+def _server_cpu() -> float | None:
+    """CPU seconds used so far by this process's PostgreSQL backend, when the server runs on
+    this machine and its /proc is readable (else None): on a shared machine, CPU time is
+    the figure the load disturbs least."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            (pid,) = cur.fetchone()
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _measure(fn: Any) -> dict[str, Any]:
     start = _rss_mb()
+    s0 = _server_cpu() if "DATABASE_URL" in os.environ else None
     t0 = time.perf_counter()
     c0 = time.process_time()
     rows, counts = fn()
     seconds = time.perf_counter() - t0
+    s1 = _server_cpu() if s0 is not None else None
     return {
         "seconds": seconds,
+        "server_cpu_s": s1 - s0 if s0 is not None and s1 is not None else None,
         "cpu_s": time.process_time() - c0,
         "rows": rows,
         "counts": counts,

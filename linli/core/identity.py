@@ -76,6 +76,11 @@ def _known_region(code: str) -> bool:
     return any(props for _part, props in numdb.get("cn/loc").info(code))
 
 
+def national_id_region_known(code: str) -> bool:
+    """Whether a 6-digit region code has existed (the rule parse_national_id applies)."""
+    return _known_region(code)
+
+
 def national_id_check_digit(first17: str) -> str:
     """The check character for 17 digits (used to generate demo data)."""
     # stdnum's calc_check_digit expects a full-length number and ignores its last character.

@@ -12,6 +12,11 @@ plain tuples here instead:
 - `flush` writes what was added: on PostgreSQL with COPY (psycopg), on SQLite with one
   executemany per table.
 
+Callers that add many rows of one shape take a `builder` for it: a function of the given
+values in a fixed order, which fills the rest from the defaults without a dict per row.
+A JSON value may come already encoded (`RawJSON`), so a caller can encode rows of one shape
+from a template.
+
 Only concrete fields are written; a field not given gets its default, auto_now and
 auto_now_add fields get the time the Inserts was made. Nothing here checks permissions or
 values: callers (the import's writer) do.
@@ -20,6 +25,7 @@ values: callers (the import's writer) do.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +34,12 @@ from django.utils import timezone
 
 #: Ids taken from a PostgreSQL sequence at a time.
 ID_BLOCK = 2000
+
+
+class RawJSON(str):
+    """A JSON document already encoded (written as it is, not encoded again)."""
+
+    __slots__ = ()
 
 
 class Inserts:
@@ -43,6 +55,9 @@ class Inserts:
         self.defaults: dict[type[models.Model], dict[str, Any]] = {}
         self._pool: dict[type[models.Model], list[int]] = {m: [] for m in self.models}
         self._next: dict[type[models.Model], int] = {}
+        self._deferred: str | None = None
+        self._sequences: dict[type[models.Model], str] = {}
+        self._pending: tuple[threading.Thread, list[BaseException]] | None = None
         for model in self.models:
             cols: list[tuple[str, str, Callable[[Any], Any]]] = []
             defaults: dict[str, Any] = {}
@@ -75,12 +90,17 @@ class Inserts:
         if self.postgres:
             pool = self._pool[model]
             if not pool:
-                table = model._meta.db_table
                 with connection.cursor() as cur:
+                    sequence = self._sequences.get(model)
+                    if sequence is None:
+                        table = model._meta.db_table
+                        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                        sequence = self._sequences[model] = cur.fetchone()[0]
+                    # The sequence looked up once: in the select list it would be looked up
+                    # again for every id (a catalogue search each).
                     cur.execute(
-                        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                        "FROM generate_series(1, %s)",
-                        [table, ID_BLOCK],
+                        "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                        [sequence, ID_BLOCK],
                     )
                     pool.extend(r[0] for r in reversed(cur.fetchall()))
             return pool.pop()
@@ -104,26 +124,133 @@ class Inserts:
         )
         return int(values["id"])
 
-    def flush(self) -> None:
-        """Write every queued row, table by table, in the order the models were given."""
-        with connection.cursor() as cur:
-            for model in self.models:
-                rows = self.rows[model]
-                if not rows:
-                    continue
-                quote = connection.ops.quote_name
-                table = quote(model._meta.db_table)
-                names = ", ".join(quote(col) for _n, col, _a in self.columns[model])
-                if self.postgres:
-                    # Identifiers come from model metadata; values travel in the COPY stream.
-                    sql = f"COPY {table} ({names}) FROM STDIN"
-                    with cur.cursor.copy(sql) as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    marks = ", ".join(["%s"] * len(self.columns[model]))
-                    cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
-                rows.clear()
+    def builder(
+        self, model: type[models.Model], names: Sequence[str]
+    ) -> Callable[[Sequence[Any]], None]:
+        """A function that queues a row of *model* from values given in the order of *names*
+        (which must include "id"); the other columns take their defaults, as `add` does."""
+        cols = self.columns[model]
+        index = {name: i for i, (name, _col, _adapt) in enumerate(cols)}
+        missing = [n for n in names if n not in index]
+        if missing or "id" not in names:
+            raise ValueError(f"not columns of {model.__name__}: {missing or ['id']}")
+        defaults = self.defaults[model]
+        base = [defaults.get(name) for name, _col, _adapt in cols]
+        positions = [index[n] for n in names]
+        adapters = [cols[index[n]][2] for n in names]
+        adapted = [(j, a) for j, a in enumerate(adapters) if a is not _same]
+        pairs = list(zip(range(len(names)), positions, strict=True))
+        rows = self.rows[model]
+
+        def build(values: Sequence[Any]) -> None:
+            if adapted:
+                values = list(values)
+                for j, adapt in adapted:
+                    values[j] = adapt(values[j])
+            row = base.copy()
+            for j, p in pairs:
+                row[p] = values[j]
+            rows.append(tuple(row))
+
+        return build
+
+    def _constraint_names(self) -> str:
+        """The deferred foreign keys of these models' tables, quoted, comma-separated."""
+        if self._deferred is None:
+            tables = [m._meta.db_table for m in self.models]
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+                    "AND condeferred AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
+                    [tables],
+                )
+                names = [connection.ops.quote_name(r[0]) for r in cur.fetchall()]
+            self._deferred = ", ".join(names)
+        return self._deferred
+
+    def _take(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """The queued rows as (COPY or INSERT statement, rows), in model order; the queues
+        are emptied (builders keep appending to the same lists)."""
+        quote = connection.ops.quote_name
+        work = []
+        for model in self.models:
+            rows = self.rows[model]
+            if not rows:
+                continue
+            table = quote(model._meta.db_table)
+            names = ", ".join(quote(col) for _n, col, _a in self.columns[model])
+            if self.postgres:
+                # Identifiers come from model metadata; values travel in the COPY stream.
+                sql = f"COPY {table} ({names}) FROM STDIN"
+            else:
+                marks = ", ".join(["%s"] * len(self.columns[model]))
+                sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            work.append((sql, rows.copy()))
+            rows.clear()
+        return work
+
+    def flush(self, *, check: bool = False, background: bool = False) -> None:
+        """Write every queued row, table by table, in the order the models were given.
+
+        *check* (PostgreSQL): then check the deferred foreign keys of these tables at once
+        instead of at the commit (the rows they point at are still in the server's cache and
+        its queue of pending checks stays one flush long), and defer them again, so the rest
+        of the transaction is as before. A broken reference raises IntegrityError.
+
+        *background* (PostgreSQL): the rows are written by a thread on the same connection
+        and transaction (psycopg serialises its use), so the caller can go on preparing the
+        next rows while the server indexes these. Anything else the caller sends to the
+        database waits until the thread is done; `wait` (called by the next flush, and by the
+        caller before leaving the transaction) waits and raises what the writing raised."""
+        self.wait()
+        work = self._take()
+        names = self._constraint_names() if check and self.postgres else ""
+        if not (work or names):
+            return
+        if not self.postgres:
+            with connection.cursor() as cur:
+                for sql, rows in work:
+                    cur.executemany(sql, rows)
+            return
+        raw = connection.connection  # psycopg's connection: thread-safe, one transaction
+        if not background:
+            with connection.wrap_database_errors:
+                _write(raw, work, names)
+            return
+        outcome: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                _write(raw, work, names)
+            except BaseException as exc:  # handed to the caller by wait()
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="linli-inserts", daemon=True)
+        thread.start()
+        self._pending = (thread, outcome)
+
+    def wait(self, *, raise_errors: bool = True) -> None:
+        """Wait for a background flush; raise (as Django's database errors) what it raised."""
+        if self._pending is None:
+            return
+        thread, outcome = self._pending
+        self._pending = None
+        thread.join()
+        if outcome and raise_errors:
+            with connection.wrap_database_errors:
+                raise outcome[0]
+
+
+def _write(raw: Any, work: list[tuple[str, list[tuple[Any, ...]]]], constraints: str) -> None:
+    with raw.cursor() as cur:
+        for sql, rows in work:
+            with cur.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        if constraints:
+            # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
+            cur.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
+            cur.execute(f"SET CONSTRAINTS {constraints} DEFERRED")
 
 
 def _same(value: Any) -> Any:
@@ -131,6 +258,8 @@ def _same(value: Any) -> Any:
 
 
 def _json(value: Any) -> Any:
+    if type(value) is RawJSON:
+        return str(value)
     return json.dumps(value if value is not None else {}, ensure_ascii=False, default=str)
 
 

@@ -169,6 +169,8 @@ def cell_text(value: Any) -> tuple[str, bool]:
     integral float of 16 digits or more (an ID typed into a number cell) is written the way
     Excel shows it, 1.10101199003071E+17: visibly damaged, never a plausible wrong ID.
     """
+    if type(value) is str:
+        return value, False  # most cells; what the last line below gives them, sooner
     if value is None:
         return "", False
     if isinstance(value, bool):

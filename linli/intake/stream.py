@@ -226,6 +226,8 @@ def _csv_stream(fh: BinaryIO, lim: Limits, size: int) -> RowStream:
         csv.field_size_limit(lim.max_cell_chars + 1)
     reader = csv.reader(_lines(text, line_limit), delimiter=delimiter)
 
+    max_cell = lim.max_cell_chars
+
     def raws() -> Iterator[_Raw]:
         previous_line = 0
         count = 0
@@ -238,6 +240,12 @@ def _csv_stream(fh: BinaryIO, lim: Limits, size: int) -> RowStream:
                 count += 1
                 if count > lim.max_rows:
                     raise _too_many_rows(lim)
+                if len(record) <= lim.max_columns and max(map(len, record)) <= max_cell:
+                    # Text cells within the limits: what _convert_row makes of them.
+                    while record and not record[-1].strip():
+                        record.pop()
+                    yield _Raw(number, record, set())
+                    continue
                 raw = _convert_row(record, number, lim)
                 raw.numeric.clear()  # a CSV has no number cells, only text
                 yield raw

@@ -10,8 +10,10 @@ inside its one transaction. The writer takes `BATCH_ROWS` rows at a time and, fo
    register's services, one at a time since they are few; dwellings in bulk);
 3. looks up the batch's people in bulk: by national-ID blind index, and, for rows without an
    ID, by name among the living members of the dwelling's household;
-4. writes new households, persons, memberships, tags and timeline events with bulk_create and
-   changed persons with bulk_update, stamping per-field provenance (source, file, row, time);
+4. queues new households, persons, memberships, tags and timeline events as tuples (written
+   with COPY; on PostgreSQL by a thread, while the next batch is cleaned: decision 0045) and
+   writes changed persons with bulk_update, stamping per-field provenance (source, file, row,
+   time);
 5. moves a person whom the file places in another dwelling of the area through
    `register.services.person_move_house` (one at a time: moves are few and the service keeps
    the household, membership and timeline rules in one place);
@@ -25,12 +27,17 @@ same file is rejected, wherever the batch boundary falls.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -41,10 +48,18 @@ from linli.areas.models import Area, AreaKind
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
-from linli.core.identity import NationalId, mask_national_id, mask_phone
-from linli.intake.bulk import Inserts
+from linli.core.identity import (
+    NationalId,
+    mask_national_id,
+    mask_phone,
+    national_id_region_known,
+)
+from linli.core.identity import national_id_check_digit as _check17
+from linli.intake.bulk import Inserts, RawJSON
 from linli.intake.mapping import Mapping
 from linli.intake.normalise import (
+    Checked,
+    ParsedDate,
     clean_name,
     clean_text,
     normalise_national_id,
@@ -166,58 +181,139 @@ def _categories(raw: str, tags: dict[str, Tag]) -> tuple[str, tuple[Tag, ...]]:
     return residency, tuple(found)
 
 
-def clean_row(values: dict[str, str], numeric: set[str], tags: dict[str, Tag]) -> Clean:
-    """The row's values cleaned and validated, or Reject with the first problem found."""
-    name = clean_name(values.get("name", ""))
+# Fast paths for the shapes nearly every cell of a roster has. Each gives exactly what the
+# full cleaner gives for that shape (tests/intake/test_fast_clean.py compares them); anything
+# else, and every problem, goes through the full cleaner, which words the reason.
+_PLAIN_ID_RE = re.compile(r"[0-9]{17}[0-9X]")
+_PLAIN_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
+_PLAIN_SEX = {"男": "M", "女": "F"}
+
+
+def _plain_national_id(raw: str) -> NationalId | None:
+    """An 18-character ID already in its clean form (ASCII digits, a final digit or X) that
+    `normalise_national_id` would accept, or None to let it decide."""
+    if len(raw) != 18 or not _PLAIN_ID_RE.fullmatch(raw) or raw[17] != _check17(raw[:17]):
+        return None
+    try:
+        birth = dt.date(int(raw[6:10]), int(raw[10:12]), int(raw[12:14]))
+    except ValueError:
+        return None
+    if birth > dt.date.today() or not national_id_region_known(raw[:6]):
+        return None
+    return NationalId(number=raw, birth_date=birth, sex="M" if int(raw[16]) % 2 == 1 else "F")
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_name(value: str) -> str:
+    return clean_name(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_date(value: str, from_number: bool) -> Checked[ParsedDate]:
+    return parse_date(value, from_number=from_number)
+
+
+def _clean_text(value: str) -> str:
+    return clean_text(value) if value else ""
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_place(value: str) -> str:
+    """clean_text of a building, entrance, number or grid cell (few distinct values)."""
+    return clean_text(value)
+
+
+def clean_row(
+    values: dict[str, str],
+    numeric: set[str],
+    tags: dict[str, Tag],
+    *,
+    today: dt.date | None = None,
+    memo: dict[str, tuple[str, tuple[Tag, ...]]] | None = None,
+) -> Clean:
+    """The row's values cleaned and validated, or Reject with the first problem found.
+
+    *today* (the import's date) saves asking the clock per row; *memo* keeps the meaning of
+    人员类别 cells already seen (it depends on *tags*: one memo per set of tags)."""
+    name = _clean_name(values.get("name", ""))
     if not name:
         raise Reject(_("The name is empty."))
     if len(name) > 64:
         raise Reject(_("The name is longer than 64 characters."))
-    nid = normalise_national_id(values.get("national_id", ""), from_number="national_id" in numeric)
-    if not nid.ok:
-        raise Reject(nid.reason or _("This is not a valid national ID number."))
-    phone = normalise_phone(values.get("phone", ""), from_number="phone" in numeric)
-    if not phone.ok:
-        raise Reject(phone.reason or _("The phone number is not valid."))
-    sex = normalise_sex(values.get("sex", ""))
-    if not sex.ok:
-        raise Reject(sex.reason or _("Write 男 or 女."))
-    birth = parse_date(values.get("birth_date", ""), from_number="birth_date" in numeric)
-    if not birth.ok:
-        raise Reject(birth.reason or _("The birth date is not a date."))
-    birth_date = birth.value.date if birth.value else None
-    if nid.value is not None:
-        if sex.value and sex.value != nid.value.sex:
+    raw_id = values.get("national_id", "")
+    nid_value = None
+    if raw_id and "national_id" not in numeric:
+        nid_value = _plain_national_id(raw_id)
+    if nid_value is None and raw_id:
+        nid = normalise_national_id(raw_id, from_number="national_id" in numeric)
+        if not nid.ok:
+            raise Reject(nid.reason or _("This is not a valid national ID number."))
+        nid_value = nid.value
+    raw_phone = values.get("phone", "")
+    phone_extra: tuple[str, ...] = ()
+    if not raw_phone:
+        phone_value = ""
+    elif _PLAIN_MOBILE_RE.fullmatch(raw_phone):
+        phone_value = raw_phone
+    else:
+        phone = normalise_phone(raw_phone, from_number="phone" in numeric)
+        if not phone.ok:
+            raise Reject(phone.reason or _("The phone number is not valid."))
+        phone_value = phone.value or ""
+        phone_extra = phone.extra
+    raw_sex = values.get("sex", "")
+    sex_value = _PLAIN_SEX.get(raw_sex)
+    if sex_value is None and raw_sex:
+        sex = normalise_sex(raw_sex)
+        if not sex.ok:
+            raise Reject(sex.reason or _("Write 男 or 女."))
+        sex_value = sex.value
+    raw_birth = values.get("birth_date", "")
+    birth_value = None
+    if raw_birth:
+        birth = _parse_date(raw_birth, "birth_date" in numeric)
+        if not birth.ok:
+            raise Reject(birth.reason or _("The birth date is not a date."))
+        birth_value = birth.value
+    birth_date = birth_value.date if birth_value else None
+    if nid_value is not None:
+        if sex_value and sex_value != nid_value.sex:
             raise Reject(_("The sex in the file does not match the national ID."))
-        if birth.value and (
-            birth.value.date != nid.value.birth_date
-            if birth.value.precision == "day"
-            else birth.value.date != nid.value.birth_date.replace(day=1)
+        if birth_value and (
+            birth_value.date != nid_value.birth_date
+            if birth_value.precision == "day"
+            else birth_value.date != nid_value.birth_date.replace(day=1)
         ):
             raise Reject(_("The birth date in the file does not match the national ID."))
-        birth_date = nid.value.birth_date
-    if birth_date is not None and birth_date > timezone.localdate():
+        birth_date = nid_value.birth_date
+    if birth_date is not None and birth_date > (today or timezone.localdate()):
         raise Reject(_("The birth date is in the future."))
-    residency, tags_found = _categories(values.get("residency", ""), tags)
-    raw_rel = clean_text(values.get("relation", "")).replace(" ", "")
+    raw_category = values.get("residency", "")
+    if memo is not None and raw_category in memo:
+        residency, tags_found = memo[raw_category]
+    else:
+        residency, tags_found = _categories(raw_category, tags)
+        if memo is not None:
+            memo[raw_category] = (residency, tags_found)
+    raw_rel = _clean_text(values.get("relation", "")).replace(" ", "")
     relation = _RELATIONS.get(raw_rel, Relation.OTHER) if raw_rel else ""
-    notes = clean_text(values.get("notes", ""))
-    hukou_address = clean_text(values.get("hukou_address", ""))
-    current_address = clean_text(values.get("current_address", ""))
+    notes = _clean_text(values.get("notes", ""))
+    hukou_address = _clean_text(values.get("hukou_address", ""))
+    current_address = _clean_text(values.get("current_address", ""))
     if len(hukou_address) > ADDRESS_MAX or len(current_address) > ADDRESS_MAX:
         raise Reject(_("An address is longer than 200 characters."))
-    if phone.extra:
+    if phone_extra:
         # A second number in the phone cell is kept where the worker will see it.
-        extra = "、".join(phone.extra)
+        extra = "、".join(phone_extra)
         notes = f"{notes} {extra}".strip() if notes else extra
     return Clean(
         name=name,
-        national_id=nid.value,
-        phone=phone.value or "",
+        national_id=nid_value,
+        phone=phone_value,
         residency=residency,
         relation=relation,
         notes=notes,
-        sex=nid.value.sex if nid.value else (sex.value or ""),
+        sex=nid_value.sex if nid_value else (sex_value or ""),
         birth_date=birth_date,
         tags=tags_found,
         hukou_address=hukou_address,
@@ -228,7 +324,8 @@ def clean_row(values: dict[str, str], numeric: set[str], tags: dict[str, Tag]) -
 # --- places ----------------------------------------------------------------------------------
 
 
-def fold_place(value: str, suffixes: Sequence[str]) -> str:
+@functools.lru_cache(maxsize=65536)
+def fold_place(value: str, suffixes: tuple[str, ...]) -> str:
     """A building / entrance / dwelling number in a comparable form: "3号楼" and "3",
     "一单元" and "1", "0301" and "301" compare equal."""
     text = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "").upper()
@@ -520,6 +617,49 @@ class _Batch:
     households: list[int] = field(default_factory=list)
 
 
+_PERSON_COLUMNS = (
+    "id",
+    "name",
+    "residency",
+    "household_id",
+    "relation",
+    "grid_id",
+    "notes",
+    "sex",
+    "birth_date",
+    "status",
+    "hukou_address",
+    "current_address",
+    "name_pinyin",
+    "name_initials",
+    "id_sealed",
+    "id_bidx",
+    "id_masked",
+    "id_tail",
+    "phone_sealed",
+    "phone_bidx",
+    "phone_masked",
+    "phone_tail",
+    "provenance",
+)
+_EVENT_COLUMNS = (
+    "id",
+    "kind",
+    "occurred_on",
+    "person_id",
+    "household_id",
+    "dwelling_id",
+    "grid_id",
+    "summary",
+    "data",
+    "actor_id",
+)
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _bidx_key(bidx: str) -> int:
     return int(bidx, 16)
 
@@ -570,6 +710,23 @@ class Writer:
         self.refused: list[Person] = []
         self._pending_households: list[Home] = []
         self._moved_into = self._registered_at = ""
+        #: 人员类别 cells already read (see clean_row).
+        self._categories: dict[str, tuple[str, tuple[Tag, ...]]] = {}
+        self._id_index = crypto.blind_indexer("national_id")
+        self._phone_index = crypto.blind_indexer("phone")
+        self._seal = crypto.sealer()
+        # Rows of the shapes written per roster row, in the order `_create` gives them.
+        self._add_person = self.inserts.builder(Person, _PERSON_COLUMNS)
+        self._add_membership = self.inserts.builder(
+            Membership, ("id", "person_id", "household_id", "relation", "started_on")
+        )
+        self._add_household = self.inserts.builder(
+            Household, ("id", "dwelling_id", "grid_id", "householder_id", "status")
+        )
+        self._add_event = self.inserts.builder(RegisterEvent, _EVENT_COLUMNS)
+        self._provenance: dict[tuple[bool, ...], list[str]] = {}
+        # {"import": FILE, "row": N}, split where N goes.
+        self._row_data = [f'{{"import": {_encode(file_name)}, "row": ', "}"]
 
     # -- driving ---------------------------------------------------------------------------
 
@@ -580,27 +737,36 @@ class Writer:
         batch — and (rows read, rows read) at the end. Without an estimate only the first and
         last reports are made."""
         step = max(1, -(-estimated // 100))  # 1% of the expected rows, rounded up
-        taken = reported = 0
         if self.progress is not None:
             self.progress(0, estimated)
-        batch: list[Row] = []
         with translation.override(settings.LANGUAGE_CODE):
             # The timeline is a shared record, written in the deployment's language.
             self._moved_into = gettext("Moved into %(address)s")
             self._registered_at = gettext("Household registered at %(address)s")
-            for row in rows:
-                batch.append(row)
-                taken += 1
-                if self.progress is not None and taken - reported >= step and taken < estimated:
-                    self.progress(taken, estimated)
-                    reported = taken
-                if len(batch) >= self.batch_rows:
-                    self.write_batch(batch)
-                    batch = []
-            if batch:
-                self.write_batch(batch)
+            try:
+                self._run(rows, estimated, step)
+            except BaseException:
+                # Never leave the transaction while a batch is still being written; the error
+                # raised here is the one to report.
+                self.inserts.wait(raise_errors=False)
+                raise
+            self.inserts.wait()
         if self.progress is not None:
             self.progress(self.counts["read"], self.counts["read"])
+
+    def _run(self, rows: Iterator[Row], estimated: int, step: int) -> None:
+        reported = 0
+        batch: list[Row] = []
+        for taken, row in enumerate(rows, start=1):
+            batch.append(row)
+            if self.progress is not None and taken - reported >= step and taken < estimated:
+                self.progress(taken, estimated)
+                reported = taken
+            if len(batch) >= self.batch_rows:
+                self.write_batch(batch)
+                batch = []
+        if batch:
+            self.write_batch(batch)
 
     def _reject(self, row: Row, reason: str | Promise) -> None:
         self.rejected.append(Rejection(row.number, row.cells, reason))
@@ -610,10 +776,15 @@ class Writer:
 
     def write_batch(self, rows: Sequence[Row]) -> None:
         self.counts["read"] += len(rows)
-        self.rows_at = (rows[0].number, rows[-1].number)
-        items = self._prepare(rows)
-        self.places.save_floors()
-        self.inserts.flush()  # the new dwellings, before looking up their households
+        previous, self.rows_at = self.rows_at, (rows[0].number, rows[-1].number)
+        try:
+            items = self._prepare(rows)  # while the previous batch is being written
+            self.places.save_floors()
+        except DatabaseError:
+            self._written(previous)  # a failed write of the previous batch is the cause
+            raise
+        self._written(previous)
+        self.inserts.flush()  # this batch's new dwellings, before looking up their households
         self._match(items)
         done = _Batch(first=rows[0].number, last=rows[-1].number)
         creates, updates, moves = self._classify(items)
@@ -621,34 +792,48 @@ class Writer:
         self._update(updates, done)
         self._open_households([i.household for i in moves], done)
         self._queue_households()
-        self.inserts.flush()
-        self._opened.clear()  # new households of this batch are in the table now
-        self._move(moves, done)
+        self._opened.clear()  # new households of this batch are in the table after the flush
+        if moves:
+            # The register's move service reads the new households: write them first.
+            self.inserts.flush()
+            self._move(moves, done)
         if done.created or done.updated or done.moved or done.households:
             self._audit(done)
+        # Written (and their references checked) while the next batch is read and cleaned.
+        self.inserts.flush(check=True, background=True)
+
+    def _written(self, rows_at: tuple[int, int]) -> None:
+        """Wait for the previous batch's rows to be written; when that failed, the failure
+        names that batch's rows."""
+        try:
+            self.inserts.wait()
+        except DatabaseError:
+            self.rows_at = rows_at
+            raise
 
     def _prepare(self, rows: Sequence[Row]) -> list[_Item]:
         items: list[_Item] = []
-        cols = self._columns
+        cols = list(self._columns.items())
+        tags, today, memo = self.tags, self._today, self._categories
+        resolve = self.places.resolve
+        id_index = self._id_index
         for row in rows:
-            values = self.mapping.extract(row.cells)
-            numeric = {f for f, i in cols.items() if i in row.numeric} if row.numeric else set()
+            cells = row.cells
+            width = len(cells)
+            values = {f: (cells[i] if i < width else "") for f, i in cols}
+            numeric = {f for f, i in cols if i in row.numeric} if row.numeric else set()
             try:
-                clean = clean_row(values, numeric, self.tags)
-                dwelling = self.places.resolve(
-                    clean_text(values.get("building", "")),
-                    clean_text(values.get("entrance", "")),
-                    clean_text(values.get("dwelling_number", "")),
-                    clean_text(values.get("grid", "")),
+                clean = clean_row(values, numeric, tags, today=today, memo=memo)
+                dwelling = resolve(
+                    _clean_place(values.get("building", "")),
+                    _clean_place(values.get("entrance", "")),
+                    _clean_place(values.get("dwelling_number", "")),
+                    _clean_place(values.get("grid", "")),
                 )
             except Reject as rej:
                 self._reject(row, rej.reason)
                 continue
-            bidx = (
-                crypto.blind_index("national_id", clean.national_id.number)
-                if clean.national_id
-                else None
-            )
+            bidx = id_index(clean.national_id.number) if clean.national_id else None
             items.append(_Item(row=row, clean=clean, dwelling=dwelling, bidx=bidx))
         return items
 
@@ -822,72 +1007,98 @@ class Writer:
     def _create(self, items: list[_Item], done: _Batch) -> None:
         self._open_households([i.household for i in items], done)
         heads: list[tuple[int, int]] = []
+        add_person, add_membership = self._add_person, self._add_membership
+        add_event = self._add_event
+        next_person, next_membership = self._next_ids(Person), self._next_ids(Membership)
+        seal, phone_index = self._seal, self._phone_index
+        today, source = self._today, self.source
+        actor_id = self._by if self._user else None
+        moved_into = self._moved_into
         for item in items:
             c = item.clean
             hh = item.household
             assert hh is not None
-            values: dict[str, Any] = {
-                "name": c.name,
-                "residency": c.residency or Residency.REGISTERED,
-                "household_id": hh.pk,
-                "relation": item.relation,
-                "grid_id": item.dwelling.grid_id,
-                "notes": c.notes,
-                "sex": c.sex,
-                "birth_date": c.birth_date,
-                "status": PersonStatus.LIVING,
-                "hukou_address": c.hukou_address,
-                "current_address": c.current_address,
-            }
-            values["name_pinyin"], values["name_initials"] = pinyin_forms(c.name)
-            if c.national_id is not None:
-                number = c.national_id.number
-                values["id_sealed"] = crypto.seal(number)
-                values["id_bidx"] = item.bidx
-                values["id_masked"] = mask_national_id(number)
-                values["id_tail"] = number[-4:]
-            if c.phone:
-                values["phone_sealed"] = crypto.seal(c.phone)
-                values["phone_bidx"] = crypto.blind_index("phone", c.phone)
-                values["phone_masked"] = mask_phone(c.phone)
-                values["phone_tail"] = c.phone[-4:]
-            given = {
-                "national_id": c.national_id,
-                "phone": c.phone,
-                "notes": c.notes,
-                "relation": item.relation,
-                "sex": c.sex,
-                "birth_date": c.birth_date,
-                "hukou_address": c.hukou_address,
-                "current_address": c.current_address,
-            }
-            fields = ["name", "residency", *(f for f, v in given.items() if v)]
-            values["provenance"] = self._stamps(fields, item.row.number)
-            pk = self.inserts.add(Person, **values)
-            if item.relation == Relation.SELF:
+            dwelling = item.dwelling
+            nid = c.national_id
+            relation = item.relation
+            row = str(item.row.number)
+            pk = next_person()
+            pinyin, initials = pinyin_forms(c.name)
+            if nid is not None:
+                number = nid.number
+                id_values: tuple[Any, ...] = (
+                    seal(number),
+                    item.bidx,
+                    mask_national_id(number),
+                    number[-4:],
+                )
+            else:
+                id_values = (None, None, "", "")
+            phone = c.phone
+            if phone:
+                phone_values: tuple[Any, ...] = (
+                    seal(phone),
+                    phone_index(phone),
+                    mask_phone(phone),
+                    phone[-4:],
+                )
+            else:
+                phone_values = (None, "", "", "")
+            # Which fields the row gave, in the order of `_stamps`: their provenance.
+            given = (
+                nid is not None,
+                bool(phone),
+                bool(c.notes),
+                bool(relation),
+                bool(c.sex),
+                c.birth_date is not None,
+                bool(c.hukou_address),
+                bool(c.current_address),
+            )
+            add_person(
+                (
+                    pk,
+                    c.name,
+                    c.residency or Residency.REGISTERED,
+                    hh.pk,
+                    relation,
+                    dwelling.grid_id,
+                    c.notes,
+                    c.sex,
+                    c.birth_date,
+                    PersonStatus.LIVING,
+                    c.hukou_address,
+                    c.current_address,
+                    pinyin,
+                    initials,
+                    *id_values,
+                    *phone_values,
+                    RawJSON(row.join(self._provenance_template(given))),
+                )
+            )
+            if relation == Relation.SELF:
                 hh.householder_id = pk
                 if not hh.new:
                     heads.append((hh.pk, pk))
-            self.inserts.add(
-                Membership,
-                person_id=pk,
-                household_id=hh.pk,
-                relation=item.relation,
-                started_on=self._today,
-            )
+            add_membership((next_membership(), pk, hh.pk, relation, today))
             for tag in c.tags:
-                self.inserts.add(PersonTag, person_id=pk, tag_id=tag.pk, source=self.source)
-            self._event(
-                kind=EventKind.MOVE_IN,
-                grid_id=item.dwelling.grid_id,
-                summary=self._moved_into % {"address": item.dwelling.address},
-                person_id=pk,
-                household_id=hh.pk,
-                dwelling_id=item.dwelling.pk,
-                data={"import": self.file_name, "row": item.row.number},
+                self.inserts.add(PersonTag, person_id=pk, tag_id=tag.pk, source=source)
+            add_event(
+                (
+                    self.inserts.next_id(RegisterEvent),
+                    EventKind.MOVE_IN,
+                    today,
+                    pk,
+                    hh.pk,
+                    dwelling.pk,
+                    dwelling.grid_id,
+                    (moved_into % {"address": dwelling.address})[:300],
+                    RawJSON(row.join(self._row_data)),
+                    actor_id,
+                )
             )
             if c.tags:
-                self._tag_event(pk, item.dwelling.grid_id, c.tags)
+                self._tag_event(pk, dwelling.grid_id, c.tags)
             done.created.append(pk)
         for household_id, person_id in heads:
             # A household already in the register gets its first householder (rare).
@@ -895,6 +1106,37 @@ class Writer:
                 householder_id=person_id, updated_at=self._now
             )
         self.counts["created"] += len(items)
+
+    def _next_ids(self, model: type[Model]) -> Callable[[], int]:
+        return functools.partial(self.inserts.next_id, model)
+
+    def _provenance_template(self, given: tuple[bool, ...]) -> list[str]:
+        """The provenance document of a new person (what `_stamps` gives for the fields the
+        row gave), encoded once per combination of fields and split where the row number
+        goes: joined by the row number it is the JSON `_stamps` would encode."""
+        template = self._provenance.get(given)
+        if template is None:
+            optional = (
+                "national_id",
+                "phone",
+                "notes",
+                "relation",
+                "sex",
+                "birth_date",
+                "hukou_address",
+                "current_address",
+            )
+            fields = ["name", "residency", *(f for f, g in zip(optional, given, strict=True) if g)]
+            # {"name": {"source": …, "file": …, "row": N, "confirmed_at": …, "by": …}, …}
+            before = f'"source": {_encode(self.source)}, "file": {_encode(self.file_name)}, "row": '
+            after = f', "confirmed_at": {_encode(self._stamp_at)}, "by": {_encode(self._by)}}}'
+            template = ["{"]
+            for f in fields:
+                template[-1] += f"{_encode(f)}: {{{before}"
+                template.append(f"{after}, ")
+            template[-1] = f"{after}}}"
+            self._provenance[given] = template
+        return template
 
     def _open_households(self, households: Iterable[Home | None], done: _Batch) -> list[Home]:
         """Queue the households opened by this batch (once each), with their event. Their
@@ -909,22 +1151,28 @@ class Writer:
         return opened
 
     def _queue_households(self) -> None:
+        add_household, add_event = self._add_household, self._add_event
+        today = self._today
+        actor_id = self._by if self._user else None
+        data = RawJSON(json.dumps({"import": self.file_name}, ensure_ascii=False))
         for hh in self._pending_households:
-            self.inserts.add(
-                Household,
-                id=hh.pk,
-                dwelling_id=hh.dwelling.pk,
-                grid_id=hh.dwelling.grid_id,
-                householder_id=hh.householder_id,
-                status=HouseholdStatus.ACTIVE,
+            dwelling = hh.dwelling
+            add_household(
+                (hh.pk, dwelling.pk, dwelling.grid_id, hh.householder_id, HouseholdStatus.ACTIVE)
             )
-            self._event(
-                kind=EventKind.MOVE_IN,
-                grid_id=hh.dwelling.grid_id,
-                summary=self._registered_at % {"address": hh.dwelling.address},
-                household_id=hh.pk,
-                dwelling_id=hh.dwelling.pk,
-                data={"import": self.file_name},
+            add_event(
+                (
+                    self.inserts.next_id(RegisterEvent),
+                    EventKind.MOVE_IN,
+                    today,
+                    None,
+                    hh.pk,
+                    dwelling.pk,
+                    dwelling.grid_id,
+                    (self._registered_at % {"address": dwelling.address})[:300],
+                    data,
+                    actor_id,
+                )
             )
         self._pending_households = []
 
