@@ -936,7 +936,18 @@ def _parse_temperature(value: Any) -> Decimal:
     return t
 
 
-@transaction.atomic
+def _check_checkin(q: Quarantine, *, day: dt.date, today: dt.date, by_self: bool) -> None:
+    """What a check-in needs of its measure's state (asked before and again under the lock)."""
+    if (q.status, "check_in") not in TRANSITIONS:
+        raise IllegalTransition(_("This person is no longer under a measure."))
+    if day > today:
+        raise ValidationError({"day": _("The date cannot be in the future.")})
+    if day < q.starts_on or day >= q.planned_end:
+        raise ValidationError({"day": _("The day is outside the measure's days.")})
+    if by_self and day != today:
+        raise ValidationError({"day": _("You can check in for today only.")})
+
+
 def checkin_record(
     *,
     actor: Any,
@@ -950,10 +961,15 @@ def checkin_record(
 ) -> CheckIn:
     """Record a check-in for *day* (default today). A fever (≥ 37.3 °C) or any symptom raises
     an alert and a task for the grid worker at once; a late check-in for a missed day closes
-    that day's missed-check-in task."""
+    that day's missed-check-in task.
+
+    The input and the measure as the caller read it are checked before the transaction, and
+    the measure again under its row lock; the transaction takes no savepoint inside a caller's
+    (the API's idempotency block: two round trips fewer per check-in, decision 0043). A refusal
+    therefore leaves a caller's transaction usable; only a measure that changed between the two
+    checks (a race) fails the caller's whole transaction, as any database error would."""
     if not by_self:
         _require(actor, Perm.ACT_EMERGENCY, [quarantine.grid])
-    q = _locked(quarantine)
     at = _now(now)
     today = _local_day(at)
     day = day or today
@@ -961,14 +977,26 @@ def checkin_record(
     chosen = [s for s in Symptom.values if s in set(symptoms)]
     if set(symptoms) - set(Symptom.values):
         raise ValidationError({"symptoms": _("Unknown symptom.")})
-    if (q.status, "check_in") not in TRANSITIONS:
-        raise IllegalTransition(_("This person is no longer under a measure."))
-    if day > today:
-        raise ValidationError({"day": _("The date cannot be in the future.")})
-    if day < q.starts_on or day >= q.planned_end:
-        raise ValidationError({"day": _("The day is outside the measure's days.")})
-    if by_self and day != today:
-        raise ValidationError({"day": _("You can check in for today only.")})
+    _check_checkin(quarantine, day=day, today=today, by_self=by_self)
+    with transaction.atomic(savepoint=False):
+        q = _locked(quarantine)
+        _check_checkin(q, day=day, today=today, by_self=by_self)
+        return _checkin_write(
+            actor=actor, q=q, at=at, day=day, t=t, chosen=chosen, note=note, by_self=by_self
+        )
+
+
+def _checkin_write(
+    *,
+    actor: Any,
+    q: Quarantine,
+    at: dt.datetime,
+    day: dt.date,
+    t: Decimal,
+    chosen: list[str],
+    note: str,
+    by_self: bool,
+) -> CheckIn:
     check = CheckIn.objects.create(
         quarantine=q,
         day=day,
