@@ -35,6 +35,7 @@ from linli.core.identity import (
     parse_national_id,
 )
 from linli.core.scoping import scope_for
+from linli.core.transactions import service_atomic
 from linli.emergency import certificates
 from linli.emergency.models import (
     Arrival,
@@ -936,18 +937,6 @@ def _parse_temperature(value: Any) -> Decimal:
     return t
 
 
-def _check_checkin(q: Quarantine, *, day: dt.date, today: dt.date, by_self: bool) -> None:
-    """What a check-in needs of its measure's state (asked before and again under the lock)."""
-    if (q.status, "check_in") not in TRANSITIONS:
-        raise IllegalTransition(_("This person is no longer under a measure."))
-    if day > today:
-        raise ValidationError({"day": _("The date cannot be in the future.")})
-    if day < q.starts_on or day >= q.planned_end:
-        raise ValidationError({"day": _("The day is outside the measure's days.")})
-    if by_self and day != today:
-        raise ValidationError({"day": _("You can check in for today only.")})
-
-
 def checkin_record(
     *,
     actor: Any,
@@ -961,15 +950,35 @@ def checkin_record(
 ) -> CheckIn:
     """Record a check-in for *day* (default today). A fever (≥ 37.3 °C) or any symptom raises
     an alert and a task for the grid worker at once; a late check-in for a missed day closes
-    that day's missed-check-in task.
+    that day's missed-check-in task. Inside the API's idempotency block the transaction takes
+    no savepoint (``service_atomic``: two round trips fewer per check-in, decision 0043)."""
+    with service_atomic():
+        return _checkin_record(
+            actor=actor,
+            quarantine=quarantine,
+            temperature=temperature,
+            symptoms=symptoms,
+            note=note,
+            day=day,
+            by_self=by_self,
+            now=now,
+        )
 
-    The input and the measure as the caller read it are checked before the transaction, and
-    the measure again under its row lock; the transaction takes no savepoint inside a caller's
-    (the API's idempotency block: two round trips fewer per check-in, decision 0043). A refusal
-    therefore leaves a caller's transaction usable; only a measure that changed between the two
-    checks (a race) fails the caller's whole transaction, as any database error would."""
+
+def _checkin_record(
+    *,
+    actor: Any,
+    quarantine: Quarantine,
+    temperature: Any,
+    symptoms: Iterable[str],
+    note: str,
+    day: dt.date | None,
+    by_self: bool,
+    now: dt.datetime | None,
+) -> CheckIn:
     if not by_self:
         _require(actor, Perm.ACT_EMERGENCY, [quarantine.grid])
+    q = _locked(quarantine)
     at = _now(now)
     today = _local_day(at)
     day = day or today
@@ -977,26 +986,14 @@ def checkin_record(
     chosen = [s for s in Symptom.values if s in set(symptoms)]
     if set(symptoms) - set(Symptom.values):
         raise ValidationError({"symptoms": _("Unknown symptom.")})
-    _check_checkin(quarantine, day=day, today=today, by_self=by_self)
-    with transaction.atomic(savepoint=False):
-        q = _locked(quarantine)
-        _check_checkin(q, day=day, today=today, by_self=by_self)
-        return _checkin_write(
-            actor=actor, q=q, at=at, day=day, t=t, chosen=chosen, note=note, by_self=by_self
-        )
-
-
-def _checkin_write(
-    *,
-    actor: Any,
-    q: Quarantine,
-    at: dt.datetime,
-    day: dt.date,
-    t: Decimal,
-    chosen: list[str],
-    note: str,
-    by_self: bool,
-) -> CheckIn:
+    if (q.status, "check_in") not in TRANSITIONS:
+        raise IllegalTransition(_("This person is no longer under a measure."))
+    if day > today:
+        raise ValidationError({"day": _("The date cannot be in the future.")})
+    if day < q.starts_on or day >= q.planned_end:
+        raise ValidationError({"day": _("The day is outside the measure's days.")})
+    if by_self and day != today:
+        raise ValidationError({"day": _("You can check in for today only.")})
     check = CheckIn.objects.create(
         quarantine=q,
         day=day,

@@ -143,3 +143,14 @@ def test_an_entry_committed_after_a_later_one_is_chained_after_it() -> None:
     assert seqs[fast.pk] < seqs[slow["id"]]
     checked, broken = audit_verify_chain()
     assert broken is None and checked == AuditEntry.objects.count()
+
+
+def test_the_command_chains_what_is_pending(capsys: pytest.CaptureFixture[str]) -> None:
+    from django.core.management import call_command
+
+    AuditEntry.objects.create(
+        at=_record("at").at, actor_label="x", action="export", object_label="pending"
+    )
+    call_command("audit_chain", "--once")
+    assert "chained" in capsys.readouterr().out
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()
