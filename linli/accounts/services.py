@@ -194,15 +194,15 @@ def token_authenticate(raw: str) -> User | None:
     prime_bindings(
         user,
         [
-            (r.binding_role, r.binding_path, r.binding_kind)  # type: ignore[attr-defined]
+            (r.binding_role, r.binding_path, r.binding_kind)
             for r in rows
-            if r.binding_role is not None  # type: ignore[attr-defined]
+            if r.binding_role is not None
         ],
     )
     now = timezone.now()
-    used: Any = user.token_used_at  # type: ignore[attr-defined]
+    used: Any = user.token_used_at
     if used is None or now - used > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=user.token_pk).update(last_used_at=now)  # type: ignore[attr-defined]
+        ApiToken.objects.filter(pk=user.token_pk).update(last_used_at=now)
     return user
 
 

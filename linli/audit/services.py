@@ -26,7 +26,7 @@ def _chain_head() -> tuple[int, str]:
         .values_list("seq", "entry_hash")
         .first()
     )
-    return (head[0], head[1]) if head is not None else (0, "")
+    return (head[0] or 0, head[1]) if head is not None else (0, "")
 
 
 def _jsonable(value: Any) -> Any:
