@@ -22,18 +22,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="chain what is pending, then stop")
-        parser.add_argument(
-            "--interval", type=float, default=0.5, help="seconds between looks when idle"
-        )
+        parser.add_argument("--interval", type=float, default=0.5, help="seconds between passes")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["once"]:
             self.stdout.write(f"chained {audit_chain_pending()} audit entries")
             return
         while True:
+            # One pass per interval, busy or idle: under load a pass chains everything that
+            # committed in the interval in one transaction. Looking again at once would chase
+            # single entries, a sequencer transaction per write (measured: it cost the
+            # check-ins what the lock-free insert saved them).
             try:
-                if audit_chain_pending():
-                    continue  # more may have committed meanwhile: look again at once
+                audit_chain_pending()
             except Exception as exc:  # a lost connection: report, reconnect, go on
                 self.stderr.write(f"audit_chain: {exc}")
                 close_old_connections()
