@@ -886,6 +886,18 @@ def check(rows: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def check_audit_chain() -> list[str]:
+    """Every check-in wrote an audit entry; after the runs the whole chain must verify (on
+    PostgreSQL the entries were chained by the server's sequencer, decision 0043)."""
+    from linli.audit.models import AuditEntry
+    from linli.audit.services import audit_verify_chain
+
+    pending = AuditEntry.objects.filter(seq__isnull=True).count()
+    checked, broken = audit_verify_chain()
+    print(f"audit chain: {checked} entries verified ({pending} were still pending at the end)")
+    return [f"audit chain broken at entry {broken}"] if broken is not None else []
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.profile == 0 and shutil.which("wrk") is None:
@@ -911,6 +923,7 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     report(rows, skipped, args)
     problems = check(rows)
+    problems += check_audit_chain()
     for p in problems:
         print(f"PROBLEM: {p}")
     if args.json:

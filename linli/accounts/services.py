@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core import crypto
 from linli.core.identity import mask_phone, normalise_phone
-from linli.core.scoping import forget_scope, scope_for
+from linli.core.scoping import forget_scope, prime_bindings, scope_for
 
 
 def highest_rank_over(user: Any, area: Area) -> int:
@@ -167,18 +167,43 @@ def token_revoke(*, actor: Any, token: ApiToken) -> None:
 
 
 def token_authenticate(raw: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=crypto.token_digest(raw), revoked_at__isnull=True)
-        .first()
+    """The active user a bearer token belongs to, or None.
+
+    One query brings the token, its user and the user's active role bindings (one row per
+    binding), and hands the bindings to the scoping layer: the API's every request asks for a
+    scope next, which then needs no query of its own (decision 0043)."""
+    rows = list(
+        User.objects.filter(
+            api_tokens__digest=crypto.token_digest(raw),
+            api_tokens__revoked_at__isnull=True,
+            is_active=True,
+        )
+        .annotate(
+            token_pk=F("api_tokens__id"),
+            token_used_at=F("api_tokens__last_used_at"),
+            binding=FilteredRelation("role_bindings", condition=Q(role_bindings__is_active=True)),
+            binding_role=F("binding__role"),
+            binding_path=F("binding__area__path"),
+            binding_kind=F("binding__area__kind"),
+        )
+        .order_by()
     )
-    if token is None or not token.user.is_active:
+    if not rows:
         return None
+    user = rows[0]
+    prime_bindings(
+        user,
+        [
+            (r.binding_role, r.binding_path, r.binding_kind)
+            for r in rows
+            if r.binding_role is not None
+        ],
+    )
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    used: Any = user.token_used_at
+    if used is None or now - used > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=user.token_pk).update(last_used_at=now)
+    return user
 
 
 # --- resident sign-in with a one-time SMS code -------------------------------------------

@@ -14,12 +14,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
 from linli.api.models import IdempotencyRecord
+from linli.core.transactions import all_or_nothing
 
 HEADER = "Idempotency-Key"
 
@@ -61,7 +62,8 @@ def idempotent(
     if found is not None:
         return _replay(found, operation, digest)
     try:
-        with transaction.atomic():
+        # All or nothing: the service inside takes no savepoint of its own (decision 0043).
+        with all_or_nothing():
             status, answer = run()
             # No savepoint of its own (two round trips fewer per write): a losing insert
             # rolls the whole work back anyway, through _Lost leaving the outer block.

@@ -40,6 +40,9 @@ class AuditEntry(models.Model):
 
     ``entry_hash`` chains each row to the previous one (SHA-256 over the previous hash and the
     row's canonical content), so a later verifier can prove that nothing was altered or removed.
+    The chain's order is ``seq``. On PostgreSQL an entry is written pending (``seq`` empty) and
+    chained right after its transaction commits by the sequencer (``audit_chain_pending``,
+    decision 0043); the triggers allow that one update of the chain columns and nothing else.
     """
 
     at = models.DateTimeField(_("when"), db_index=True)
@@ -62,12 +65,18 @@ class AuditEntry(models.Model):
     user_agent = models.CharField(max_length=200, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     entry_hash = models.CharField(max_length=64, blank=True)
+    # Position in the hash chain; empty while the entry waits for the sequencer.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The sequencer's work list: only pending entries are in it, so it stays tiny.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_pending"),
+        ]
         verbose_name = _("audit entry")
 
     def __str__(self) -> str:

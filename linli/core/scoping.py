@@ -121,6 +121,13 @@ def scope_for(user: Any, perm: Perm | str) -> Scope:
     return scope
 
 
+def prime_bindings(user: Any, bindings: list[tuple[str, str, str]]) -> None:
+    """Hand scope_for the user's active bindings as (role, area path, area kind), read by the
+    caller in a query it makes anyway (the API's token look-up), so no query repeats them."""
+    cache: dict[str, Any] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    cache["__bindings__"] = list(bindings)
+
+
 def forget_scope(user: Any) -> None:
     """Drop the cached scopes (after bindings change)."""
     user.__dict__.pop(_CACHE_ATTR, None)

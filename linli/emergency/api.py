@@ -336,7 +336,7 @@ class CheckInOut(Schema):
 )
 def checkin_create(request: HttpRequest, payload: CheckInIn) -> Status[Any]:
     user = caller(request)
-    q = get_object_or_404(sel.quarantines_visible(user), pk=payload.quarantine)
+    q = get_object_or_404(sel.quarantines_to_act_on(user), pk=payload.quarantine)
 
     def run() -> tuple[int, Any]:
         check = em.checkin_record(

@@ -90,6 +90,12 @@ def quarantines_visible(user: Any) -> QuerySet[Quarantine]:
     )
 
 
+def quarantines_to_act_on(user: Any) -> QuerySet[Quarantine]:
+    """The measures *user* may see, with their grid only: what a write needs before its service
+    locks and re-reads the row (the joins of quarantines_visible cost a check-in ~1 ms of ORM)."""
+    return Quarantine.objects.restrict(user, Perm.VIEW_EMERGENCY).select_related("grid")
+
+
 def tasks_visible(user: Any) -> QuerySet[FollowUpTask]:
     return FollowUpTask.objects.restrict(user, Perm.VIEW_EMERGENCY).select_related(
         "quarantine", "grid", "assigned_to"

@@ -35,6 +35,7 @@ from linli.core.identity import (
     parse_national_id,
 )
 from linli.core.scoping import scope_for
+from linli.core.transactions import service_atomic
 from linli.emergency import certificates
 from linli.emergency.measures import run_end_hooks
 from linli.emergency.models import (
@@ -944,7 +945,6 @@ def _parse_temperature(value: Any) -> Decimal:
     return t
 
 
-@transaction.atomic
 def checkin_record(
     *,
     actor: Any,
@@ -958,7 +958,32 @@ def checkin_record(
 ) -> CheckIn:
     """Record a check-in for *day* (default today). A fever (≥ 37.3 °C) or any symptom raises
     an alert and a task for the grid worker at once; a late check-in for a missed day closes
-    that day's missed-check-in task."""
+    that day's missed-check-in task. Inside the API's idempotency block the transaction takes
+    no savepoint (``service_atomic``: two round trips fewer per check-in, decision 0043)."""
+    with service_atomic():
+        return _checkin_record(
+            actor=actor,
+            quarantine=quarantine,
+            temperature=temperature,
+            symptoms=symptoms,
+            note=note,
+            day=day,
+            by_self=by_self,
+            now=now,
+        )
+
+
+def _checkin_record(
+    *,
+    actor: Any,
+    quarantine: Quarantine,
+    temperature: Any,
+    symptoms: Iterable[str],
+    note: str,
+    day: dt.date | None,
+    by_self: bool,
+    now: dt.datetime | None,
+) -> CheckIn:
     if not by_self:
         _require(actor, Perm.ACT_EMERGENCY, [quarantine.grid])
     q = _locked(quarantine)

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections
 
-from linli.audit.triggers import CREATE, DROP
+from linli.audit.triggers import CHAINED_CREATE, CHAINED_DROP
 
 
 class Command(FlushCommand):
@@ -21,11 +21,11 @@ class Command(FlushCommand):
         connection = connections[options["database"]]
         vendor = connection.vendor
         with connection.cursor() as cur:
-            for sql in DROP.get(vendor, []) if vendor == "sqlite" else []:
+            for sql in CHAINED_DROP.get(vendor, []) if vendor == "sqlite" else []:
                 cur.execute(sql)
         try:
             super().handle(**options)
         finally:
             with connection.cursor() as cur:
-                for sql in CREATE.get(vendor, []) if vendor == "sqlite" else []:
+                for sql in CHAINED_CREATE.get(vendor, []) if vendor == "sqlite" else []:
                     cur.execute(sql)

@@ -1,6 +1,7 @@
-"""linli serve — run the whole system: the web server and the background worker.
+"""linli serve — run the whole system: the web server, the background worker and, on
+PostgreSQL, the audit log's sequencer (``linli audit_chain``).
 
-Ctrl-C (or SIGTERM) stops both. If either process dies, the other is stopped too, so an
+Ctrl-C (or SIGTERM) stops them all. If one process dies, the others are stopped too, so an
 operator never runs a web server whose tasks silently go nowhere.
 """
 
@@ -13,6 +14,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 
 def web_command(opts: dict[str, Any]) -> list[str]:
@@ -60,6 +62,12 @@ class Command(BaseCommand):
             ),
             "web": subprocess.Popen(web_command(opts)),
         }
+        if connection.vendor == "postgresql":
+            # The audit log's sequencer: PostgreSQL writers leave their entry pending and this
+            # chains it right after it commits (decision 0043; SQLite chains in place).
+            procs["audit-chain"] = subprocess.Popen(
+                [sys.executable, "-m", "linli.cli", "audit_chain"]
+            )
         self._banner(base, demo=opts["demo"])
         stopping = False
 
