@@ -431,14 +431,18 @@ def revoked_pass_ids(estate_id: int, *, now: dt.datetime | None = None) -> list[
     """Revoked passes of an estate, and those closed when their event ended, whose signed
     window has not ended (older ones are refused by their own expiry): the revocation list a
     gate page caches, so a gate checking offline refuses them too."""
-    return list(
+    return sorted(refused_passes(estate_id, now=now))
+
+
+def refused_passes(estate_id: int, *, now: dt.datetime | None = None) -> dict[int, str]:
+    """The revocation list with each pass's status (revoked or closed), so a gate checking
+    offline can say why it refuses one."""
+    return dict(
         AccessPass.objects.filter(
             estate_id=estate_id,
             status__in=[PassStatus.REVOKED, PassStatus.CLOSED],
             valid_until__gt=_now(now),
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        ).values_list("pk", "status")
     )
 
 

@@ -191,11 +191,14 @@ def gate(request: HttpRequest, pk: int) -> HttpResponse:
     # The gate is in the user's scope; the colours are of every valid pass of its estate (a
     # resident of a sibling grid passes this gate too), by pass id only.
     colours = ps.health_colours_for_estate(cp.estate_id) if health_on else {}
+    refused = ps.refused_passes(cp.estate_id)
     gate_data = {
         "checkpoint": cp.pk,
         "estate": cp.estate_id,
         "keys": {str(v): signing.b64(k) for v, k in accepted_keys().items()},
-        "revoked": ps.revoked_pass_ids(cp.estate_id),
+        "revoked": sorted(refused),
+        # Of those, the passes closed with their event: the gate names that reason.
+        "closed": sorted(pk for pk, status in refused.items() if status == PassStatus.CLOSED),
         "health_on": health_on,
         "colours": {str(k): v for k, v in colours.items()},
         "loaded_at": timezone.now().isoformat(),

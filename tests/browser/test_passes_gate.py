@@ -1,6 +1,6 @@
 """The gate page's vendored libraries in a real browser: jsQR reads the QR code a pass page
 draws (the camera path, fed an image instead of a camera frame), and @noble/ed25519 accepts the
-token it decodes."""
+token it decodes; once the event ends, the reloaded page refuses the same code offline as closed."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from linli.emergency import services as em
 from linli.emergency.certificates import qr_png
 from linli.passes import services as ps
+from linli.passes.models import GateScan
 from tests.factories import PASSWORD, World, make_world
 from tests.passes.walk import passes_event
 
@@ -28,7 +30,7 @@ def test_gate_reads_a_pass_qr_code(
     live_server: Any, live_world: World, browser: Any, artifacts: Path
 ) -> None:
     w = live_world
-    passes_event(w)
+    event = passes_event(w)
     gate_cp = ps.checkpoint_create(
         actor=None, estate=w.a.building.estate, grid=w.a.grid, name="东门"
     )
@@ -65,3 +67,21 @@ def test_gate_reads_a_pass_qr_code(
     assert "张*国" in page.locator("#verdict").inner_text()
     page.locator("#sent-count", has_text="1").wait_for()
     page.screenshot(path=str(artifacts / "passes-gate-qr.png"), full_page=True)
+
+    # The event ends: its passes close. The gate page, loaded again while online, learns it;
+    # offline afterwards it refuses the same code and says why (closed, not revoked).
+    em.event_end(actor=None, event=event)
+    page.reload()
+    page.locator("#net-state[data-online='1']").wait_for()
+    page.context.set_offline(True)
+    page.fill("#code", token)
+    page.click("#check")
+    page.locator("#verdict[data-result=refused][data-reason=closed]").wait_for()
+    assert "突发事件已结束" in page.locator("#verdict-reason").inner_text()
+    page.screenshot(path=str(artifacts / "passes-gate-closed.png"), full_page=True)
+    # Back online, the queued refusal is sent (once) before the page goes away.
+    page.context.set_offline(False)
+    page.locator("#sent-count", has_text="2").wait_for()
+    page.close()
+    scans = list(GateScan.objects.order_by("pk").values_list("result", "reason"))
+    assert scans == [("ok", ""), ("refused", "closed")]

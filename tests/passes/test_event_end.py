@@ -147,6 +147,7 @@ def test_an_ended_events_pass_is_refused_at_the_gate(pw: PassWorld) -> None:
     before = api.post("/gate-scans", scan)
     assert (before.status, before.data["result"]) == (201, "ok")
     assert p.pk not in _gate_data(w.a.worker, pw.gate_a)["revoked"]
+    assert _gate_data(w.a.worker, pw.gate_a)["closed"] == []
 
     em.event_end(actor=w.head, event=pw.event)
 
@@ -155,7 +156,9 @@ def test_an_ended_events_pass_is_refused_at_the_gate(pw: PassWorld) -> None:
     assert after.data["pass_id"] == p.pk
     check = api.post("/passes/verify", {"checkpoint": pw.gate_a.pk, "token": token}).data
     assert (check["ok"], check["reason"], check["pass_id"]) == (False, "closed", None)
-    assert p.pk in _gate_data(w.a.worker, pw.gate_a)["revoked"]
+    data = _gate_data(w.a.worker, pw.gate_a)
+    # Listed as refused, and as closed, so the offline gate names the reason.
+    assert p.pk in data["revoked"] and data["closed"] == [p.pk]
     # The signature alone still verifies: the revocation list is what stops it offline.
     from linli.passes.signing import verify_token
 

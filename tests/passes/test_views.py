@@ -134,7 +134,7 @@ def test_gate_page_and_sync(pw: PassWorld) -> None:
     page = c.get(reverse("passes:gate", args=[pw.gate_a.pk])).content.decode()
     start = page.index('id="gate-data">') + len('id="gate-data">')
     data = json.loads(page[start : page.index("</script>", start)])
-    assert data["revoked"] == [revoked.pk] and data["health_on"] is True
+    assert data["revoked"] == [revoked.pk] and data["closed"] == [] and data["health_on"] is True
     assert data["colours"] == {str(p.pk): "red", str(home_a.pk): "red", str(home_b.pk): "green"}
     assert "李" not in page[start : page.index("</script>", start)]  # no names of grid B
     assert set(data["keys"]) == {"1"}

@@ -12,6 +12,7 @@ const QUEUE = `linli-gate-queue-${data.checkpoint}`;
 const SENT = `linli-gate-sent-${data.checkpoint}`;
 const SYNC_URL = `${location.pathname.replace(/\/$/, "")}/scans/`;
 const revoked = new Set(data.revoked.map(Number));
+const closed = new Set((data.closed || []).map(Number)); // closed with their event: a reason of its own
 const $ = (id) => document.getElementById(id);
 
 function b64(s) {
@@ -43,6 +44,7 @@ async function verify(token) {
   if (now < body.from) return { ok: false, reason: "not_yet_valid", body };
   if (now >= body.until) return { ok: false, reason: "expired", body };
   if (body.estate !== data.estate) return { ok: false, reason: "wrong_estate", body };
+  if (closed.has(body.id)) return { ok: false, reason: "closed", body };
   if (revoked.has(body.id)) return { ok: false, reason: "revoked", body };
   return { ok: true, reason: "", body };
 }
