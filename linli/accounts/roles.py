@@ -113,16 +113,20 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.DEPARTMENT: frozenset(_STAFF_READ),
 }
 
-# Work orders (linli.orders): staff see and handle the orders of their nodes and may take one
-# themselves; volunteers take the orders of their grid; departments answer what is whistled.
-for _role in (
+# The roles of community staff, from the grid up to the district (not departments, volunteers
+# or residents): the capabilities below grant their working permissions to each of them.
+_STAFF_ROLES = (
     Role.GRID_WORKER,
     Role.GRID_LEADER,
     Role.COMMUNITY_WORKER,
     Role.COMMUNITY_HEAD,
     Role.SUBDISTRICT_OFFICER,
     Role.DISTRICT_ADMIN,
-):
+)
+
+# Work orders (linli.orders): staff see and handle the orders of their nodes and may take one
+# themselves; volunteers take the orders of their grid; departments answer what is whistled.
+for _role in _STAFF_ROLES:
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | {
         Perm.VIEW_ORDERS,
         Perm.HANDLE_ORDERS,
@@ -196,14 +200,7 @@ for _cat_role in (Role.SUBDISTRICT_OFFICER, Role.DISTRICT_ADMIN):
 # Passes and checkpoints (linli.passes): staff see passes, scans and rosters of their nodes,
 # issue and decide passes, set health codes and keep the rosters; a volunteer scans at the gates
 # of their grid (the gate page) and sees the roster they stand on.
-for _staff_role in (
-    Role.GRID_WORKER,
-    Role.GRID_LEADER,
-    Role.COMMUNITY_WORKER,
-    Role.COMMUNITY_HEAD,
-    Role.SUBDISTRICT_OFFICER,
-    Role.DISTRICT_ADMIN,
-):
+for _staff_role in _STAFF_ROLES:
     ROLE_PERMS[_staff_role] = ROLE_PERMS[_staff_role] | {
         Perm.VIEW_NOTIFICATIONS,
         Perm.SEND_NOTIFICATIONS,
@@ -235,13 +232,5 @@ for _health_role, _health_perms in _HEALTH_PERMS.items():
 # hand; a department (the health department's system, through its API token) pushes them for
 # the people of the nodes it is bound to. That is all a department gets of passes and health
 # data: it still sees no pass, scan, test result or vaccination, and reveals nothing.
-for _code_role in (
-    Role.GRID_WORKER,
-    Role.GRID_LEADER,
-    Role.COMMUNITY_WORKER,
-    Role.COMMUNITY_HEAD,
-    Role.SUBDISTRICT_OFFICER,
-    Role.DISTRICT_ADMIN,
-    Role.DEPARTMENT,
-):
+for _code_role in (*_STAFF_ROLES, Role.DEPARTMENT):
     ROLE_PERMS[_code_role] = ROLE_PERMS[_code_role] | {Perm.SET_HEALTH_CODES}

@@ -93,6 +93,18 @@ from linli.register.selectors import merge_survivors
 BATCH_ROWS = 2000
 #: Longest 户籍地址 / 现居住地址 the register keeps (Person.hukou_address, current_address).
 ADDRESS_MAX = 200
+#: A new person's fields that carry provenance when the row gives them, in the order of the
+#: flags a provenance template is keyed by (name and residency always carry it).
+PROVENANCE_OPTIONAL = (
+    "national_id",
+    "phone",
+    "notes",
+    "relation",
+    "sex",
+    "birth_date",
+    "hukou_address",
+    "current_address",
+)
 
 Progress = Callable[[int, int], None]
 
@@ -1044,7 +1056,7 @@ class Writer:
                 )
             else:
                 phone_values = (None, "", "", "")
-            # Which fields the row gave, in the order of `_stamps`: their provenance.
+            # Which fields the row gave, in the order of PROVENANCE_OPTIONAL: their provenance.
             given = (
                 nid is not None,
                 bool(phone),
@@ -1116,17 +1128,11 @@ class Writer:
         goes: joined by the row number it is the JSON `_stamps` would encode."""
         template = self._provenance.get(given)
         if template is None:
-            optional = (
-                "national_id",
-                "phone",
-                "notes",
-                "relation",
-                "sex",
-                "birth_date",
-                "hukou_address",
-                "current_address",
-            )
-            fields = ["name", "residency", *(f for f, g in zip(optional, given, strict=True) if g)]
+            fields = [
+                "name",
+                "residency",
+                *(f for f, g in zip(PROVENANCE_OPTIONAL, given, strict=True) if g),
+            ]
             # {"name": {"source": …, "file": …, "row": N, "confirmed_at": …, "by": …}, …}
             before = f'"source": {_encode(self.source)}, "file": {_encode(self.file_name)}, "row": '
             after = f', "confirmed_at": {_encode(self._stamp_at)}, "by": {_encode(self._by)}}}'

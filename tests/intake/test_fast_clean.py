@@ -19,7 +19,13 @@ from linli.intake.mapping import suggest_mapping
 from linli.intake.models import ImportBatch, ImportStatus
 from linli.intake.normalise import normalise_national_id, normalise_phone
 from linli.intake.services import people_import
-from linli.intake.writer import Reject, Writer, _plain_national_id, clean_row
+from linli.intake.writer import (
+    PROVENANCE_OPTIONAL,
+    Reject,
+    Writer,
+    _plain_national_id,
+    clean_row,
+)
 from linli.register.models import Person, RegisterEvent, Tag
 from tests.factories import World, make_national_id
 from tests.intake.conftest import first17_with_check, make_id
@@ -83,16 +89,7 @@ def _writer(world: World, file_name: str = 'a "b" 名单.csv') -> Writer:
 
 def test_the_provenance_template_is_the_encoded_stamps(world: World) -> None:
     writer = _writer(world)
-    optional = (
-        "national_id",
-        "phone",
-        "notes",
-        "relation",
-        "sex",
-        "birth_date",
-        "hukou_address",
-        "current_address",
-    )
+    optional = PROVENANCE_OPTIONAL
     for bits in range(1 << len(optional)):
         given = tuple(bool(bits >> i & 1) for i in range(len(optional)))
         fields = ["name", "residency", *(f for f, g in zip(optional, given, strict=True) if g)]
