@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError
@@ -41,6 +42,72 @@ def _replay(record: IdempotencyRecord, operation: str, digest: str) -> tuple[int
             _("This Idempotency-Key was already used for a different request."),
         )
     return record.status_code, record.body
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A write's key, what it is and a digest of its body: what a one-trip write needs to look
+    its stored answer up and to store its own in the same message (decision 0048)."""
+
+    user_id: int
+    key: str
+    operation: str
+    digest: str
+
+    def lookup(self) -> tuple[str, list[Any]]:
+        """SQL for the stored answer's status, body, operation and digest."""
+        from linli.core.onetrip import column, table
+
+        m = IdempotencyRecord
+        return (
+            f"SELECT {column(m, 'status_code')}, {column(m, 'body')}, "  # noqa: S608
+            f"{column(m, 'operation')}, {column(m, 'request_hash')} FROM {table(m)} "
+            f"WHERE {column(m, 'user_id')} = %s AND {column(m, 'key')} = %s",
+            [self.user_id, self.key],
+        )
+
+    def unused(self) -> tuple[str, list[Any]]:
+        """SQL true while no answer is stored under this key."""
+        sql, params = self.lookup()
+        return f"NOT EXISTS ({sql})", params
+
+    def record(self, *, status: int, body: dict[str, Any], source: str, merge: str) -> Any:
+        """The stored answer as an ``InsertSelect`` over *source*: *body* with the JSON object
+        *merge* (SQL over the source, e.g. the new row's id) merged into it."""
+        from linli.core.onetrip import InsertSelect
+
+        return InsertSelect(
+            IdempotencyRecord(
+                user_id=self.user_id,
+                key=self.key,
+                operation=self.operation,
+                request_hash=self.digest,
+                status_code=status,
+                body=body,
+            ),
+            source=source,
+            exprs={"body": (f"CAST(%s AS jsonb) || {merge}", [json.dumps(body)])},
+        )
+
+    def replay(self, row: tuple[Any, ...]) -> tuple[int, Any]:
+        """The stored answer of a looked-up row (or 422 for a different request)."""
+        status, body, operation, digest = row
+        if isinstance(body, str):
+            body = json.loads(body)
+        record = IdempotencyRecord(
+            status_code=status, body=body, operation=operation, request_hash=digest
+        )
+        return _replay(record, self.operation, self.digest)
+
+
+def keyed(request: HttpRequest, *, user: Any, operation: str, body: Any) -> Keyed | None:
+    """The request's Idempotency-Key with its digest, or None without one (422 if too long)."""
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        return None
+    if len(key) > 100:
+        raise HttpError(422, _("The Idempotency-Key is longer than 100 characters."))
+    return Keyed(user_id=user.pk, key=key, operation=operation, digest=_hash(operation, body))
 
 
 def idempotent(

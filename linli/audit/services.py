@@ -46,6 +46,46 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry, chained to the previous one. Personal values never go in `changes`
     unmasked: callers pass masked values for national IDs and phones."""
+    entry = audit_entry(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_label=object_label,
+        area=area,
+        field=field,
+        reason=reason,
+        changes=changes,
+    )
+    if connection.vendor == "postgresql":
+        # Pending: one insert, no lock. The sequencer chains it once it has committed
+        # (decision 0043), so concurrent writers no longer commit one at a time.
+        entry.save()
+        return entry
+    # SQLite's IMMEDIATE transactions already serialise writers: chain in place. Inside a
+    # caller's transaction no savepoint is taken (an entry that cannot be written fails the
+    # caller's whole work, as it must).
+    with transaction.atomic(savepoint=False):
+        last = _chain_head()
+        entry.seq = last[0] + 1
+        entry.prev_hash = last[1]
+        entry.entry_hash = entry.compute_hash()
+        entry.save()
+    return entry
+
+
+def audit_entry(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_label: str = "",
+    area: Any = None,
+    field: str = "",
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """The entry :func:`audit_record` appends, unsaved and unchained (a one-trip write inserts
+    it pending itself, decision 0048; its object may not have a key yet)."""
     ctx = current_context()
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if area is None and obj is not None:
@@ -76,20 +116,6 @@ def audit_record(
         channel=ctx.channel,
         user_agent=ctx.user_agent,
     )
-    if connection.vendor == "postgresql":
-        # Pending: one insert, no lock. The sequencer chains it once it has committed
-        # (decision 0043), so concurrent writers no longer commit one at a time.
-        entry.save()
-        return entry
-    # SQLite's IMMEDIATE transactions already serialise writers: chain in place. Inside a
-    # caller's transaction no savepoint is taken (an entry that cannot be written fails the
-    # caller's whole work, as it must).
-    with transaction.atomic(savepoint=False):
-        last = _chain_head()
-        entry.seq = last[0] + 1
-        entry.prev_hash = last[1]
-        entry.entry_hash = entry.compute_hash()
-        entry.save()
     return entry
 
 

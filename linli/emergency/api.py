@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from linli.accounts.roles import Perm
 from linli.api.auth import caller
-from linli.api.idempotency import idempotent
+from linli.api.idempotency import idempotent, keyed
 from linli.api.pagination import PageParams, paginate
 from linli.api.routers.areas import area_in_scope
 from linli.api.schemas import ErrorOut
@@ -25,6 +25,7 @@ from linli.emergency import services as em
 from linli.emergency.models import (
     Arrival,
     ArrivalSource,
+    CheckIn,
     EmergencyEvent,
     Quarantine,
     TravelMode,
@@ -336,6 +337,34 @@ class CheckInOut(Schema):
 )
 def checkin_create(request: HttpRequest, payload: CheckInIn) -> Status[Any]:
     user = caller(request)
+    operation, asked = "POST /check-ins", payload.model_dump(mode="json")
+
+    def answer(check: CheckIn) -> tuple[int, dict[str, Any]]:
+        out = CheckInOut(
+            id=check.pk or 0,
+            quarantine_id=check.quarantine_id,
+            day=check.day,
+            temperature=check.temperature,
+            symptoms=check.symptoms,
+            alert=check.is_alert,
+            by_self=check.by_self,
+            at=check.at,
+        )
+        return 201, out.model_dump(mode="json")
+
+    # The common case in one round trip (decision 0048); every other case the full way.
+    quick = em.checkin_record_one_trip(
+        actor=user,
+        quarantine_id=payload.quarantine,
+        temperature=payload.temperature,
+        symptoms=payload.symptoms,
+        note=payload.note,
+        day=payload.day,
+        answer=answer,
+        keyed=keyed(request, user=user, operation=operation, body=asked),
+    )
+    if quick is not None:
+        return Status(*quick)
     q = get_object_or_404(sel.quarantines_to_act_on(user), pk=payload.quarantine)
 
     def run() -> tuple[int, Any]:
@@ -347,23 +376,7 @@ def checkin_create(request: HttpRequest, payload: CheckInIn) -> Status[Any]:
             note=payload.note,
             day=payload.day or timezone.localdate(),
         )
-        out = CheckInOut(
-            id=check.pk,
-            quarantine_id=q.pk,
-            day=check.day,
-            temperature=check.temperature,
-            symptoms=check.symptoms,
-            alert=check.is_alert,
-            by_self=check.by_self,
-            at=check.at,
-        )
-        return 201, out.model_dump(mode="json")
+        return answer(check)
 
-    status, body = idempotent(
-        request,
-        user=user,
-        operation="POST /check-ins",
-        body=payload.model_dump(mode="json"),
-        run=run,
-    )
+    status, body = idempotent(request, user=user, operation=operation, body=asked, run=run)
     return Status(status, body)

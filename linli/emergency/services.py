@@ -9,8 +9,9 @@ Quarantine is a state machine: ``TRANSITIONS`` is the one table of what may foll
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,7 +26,7 @@ from linli.accounts.models import RoleBinding, User
 from linli.accounts.roles import Perm, Role
 from linli.areas.models import Area, AreaKind
 from linli.audit.models import AuditAction
-from linli.audit.services import audit_record
+from linli.audit.services import audit_entry, audit_record
 from linli.core import crypto
 from linli.core.identity import (
     mask_name,
@@ -39,6 +40,7 @@ from linli.core.transactions import service_atomic
 from linli.emergency import certificates
 from linli.emergency.measures import run_end_hooks
 from linli.emergency.models import (
+    FEVER_FROM,
     Arrival,
     ArrivalDecision,
     ArrivalSource,
@@ -945,6 +947,20 @@ def _parse_temperature(value: Any) -> Decimal:
     return t
 
 
+def _checkin_summary(day: dt.date, t: Decimal, chosen: list[str], by_self: bool) -> str:
+    who = _("by the person") if by_self else _("on their behalf")
+    return _("Check-in for %(day)s: %(t)s °C%(symptoms)s (%(who)s)") % {
+        "day": day,
+        "t": t,
+        "symptoms": (" · " + ", ".join(str(Symptom(s).label) for s in chosen)) if chosen else "",
+        "who": who,
+    }
+
+
+def _checked_in_later() -> str:
+    return _("Checked in later.")
+
+
 def checkin_record(
     *,
     actor: Any,
@@ -1013,26 +1029,17 @@ def _checkin_record(
         recorded_by=_user(actor),
         grid_id=q.grid_id,
     )
-    who = _("by the person") if by_self else _("on their behalf")
     _timeline(
         q,
         QuarantineEventKind.CHECKED_IN,
         actor=actor,
         at=at,
-        summary=_("Check-in for %(day)s: %(t)s °C%(symptoms)s (%(who)s)")
-        % {
-            "day": day,
-            "t": t,
-            "symptoms": (" · " + ", ".join(str(Symptom(s).label) for s in chosen))
-            if chosen
-            else "",
-            "who": who,
-        },
+        summary=_checkin_summary(day, t, chosen, by_self),
         data={"check_in": check.pk},
     )
     FollowUpTask.objects.filter(
         quarantine=q, day=day, kind=TaskKind.MISSED_CHECKIN, status=TaskStatus.OPEN
-    ).update(status=TaskStatus.DONE, done_at=at, note=_("Checked in later."))
+    ).update(status=TaskStatus.DONE, done_at=at, note=_checked_in_later())
     if check.is_alert:
         reasons = []
         if float(t) >= 37.3:
@@ -1065,6 +1072,178 @@ def _checkin_record(
         changes={"day": day, "alert": check.is_alert, "by_self": by_self},
     )
     return check
+
+
+def checkin_record_one_trip(
+    *,
+    actor: Any,
+    quarantine_id: int,
+    temperature: Any,
+    symptoms: Iterable[str],
+    note: str,
+    day: dt.date | None,
+    answer: Callable[[CheckIn], tuple[int, dict[str, Any]]],
+    keyed: Any = None,
+) -> tuple[int, dict[str, Any]] | None:
+    """The common check-in — a worker's, for a measure in their scope, no fever, no symptom —
+    written in one round trip to PostgreSQL (decision 0048); None when this call is not that
+    case, and then nothing was written and the caller goes the way of :func:`checkin_record`,
+    which answers every other case (outside the scope, an ended measure, a day out of range,
+    an alert, a key already used or lost in a race) as it always has.
+
+    One message: the stored answer under *keyed* (an ``api.idempotency.Keyed``) if any, the
+    measure's row under lock, then one statement that writes the check-in, its timeline entry,
+    the missed-day task's closing, the audit entry (pending, chained by the sequencer as every
+    PostgreSQL entry is) and the stored answer — only if the measure still qualifies and the
+    key is still unused. *answer* builds the (status, body) from the new check-in; its ``id``
+    is the database's (merged into the stored body by the statement)."""
+    from linli.core import onetrip
+
+    if actor is None or not onetrip.available():
+        return None
+    try:
+        t = _parse_temperature(temperature)
+    except ValidationError:
+        return None
+    if list(symptoms) or float(t) >= FEVER_FROM:
+        return None  # an alert: its timeline, task and notification go the full way
+    at = timezone.now()
+    today = _local_day(at)
+    day = day or today
+    if day > today:
+        return None
+    act, view = scope_for(actor, Perm.ACT_EMERGENCY), scope_for(actor, Perm.VIEW_EMERGENCY)
+    if act.is_empty or view.is_empty:
+        return None
+    col = onetrip.column
+    qualifies, lock_sql, task_sql = _one_trip_sql(len(act.paths), len(view.paths))
+    active = [s for (s, action) in TRANSITIONS if action == "check_in"]
+    qualifies_params: list[Any] = [quarantine_id, *active, day, day, *act.paths, *view.paths]
+
+    msg = onetrip.Message()
+    looked = msg.add(*keyed.lookup()) if keyed is not None else None
+    locked = msg.add(lock_sql, qualifies_params)
+    guard, guard_params = keyed.unused() if keyed is not None else ("TRUE", [])
+    check = CheckIn(
+        quarantine_id=quarantine_id,
+        day=day,
+        at=at,
+        temperature=t,
+        symptoms=[],
+        note=note.strip()[:200],
+        by_self=False,
+        recorded_by=_user(actor),
+    )
+    status, body = answer(check)
+    c_id, c_q, c_grid = (f"c.{col(CheckIn, n)}" for n in ("id", "quarantine_id", "grid_id"))
+    parts = [
+        onetrip.InsertSelect(
+            check,
+            source="q",
+            exprs={"quarantine_id": "q.qid", "grid_id": "q.grid_id"},
+            returning=f"{col(CheckIn, 'id')}, {col(CheckIn, 'quarantine_id')}, "
+            f"{col(CheckIn, 'grid_id')}",
+        ),
+        onetrip.InsertSelect(
+            QuarantineEvent(
+                kind=QuarantineEventKind.CHECKED_IN,
+                at=at,
+                summary=_checkin_summary(day, t, [], False)[:300],
+                actor=_user(actor),
+            ),
+            source="c",
+            exprs={
+                "quarantine_id": c_q,
+                "grid_id": c_grid,
+                "data": f"jsonb_build_object('check_in', {c_id})",
+            },
+        ),
+    ]
+    entry = audit_entry(
+        actor=actor,
+        action=AuditAction.CREATE,
+        changes={"day": day, "alert": False, "by_self": False},
+    )
+    entry.object_type = CheckIn._meta.model_name or ""
+    parts.append(
+        onetrip.InsertSelect(
+            entry,
+            source="c CROSS JOIN q",
+            exprs={
+                "object_id": f"CAST({c_id} AS varchar)",
+                "object_label": "left(q.qname, 200)",
+                "area_id": c_grid,
+            },
+        )
+    )
+    if keyed is not None:
+        parts.append(
+            keyed.record(
+                status=status, body=body, source="c", merge=f"jsonb_build_object('id', {c_id})"
+            )
+        )
+    ctes = [f"q AS (SELECT q.qid, q.grid_id, q.qname {qualifies} AND {guard})"]
+    params: list[Any] = [*qualifies_params, *guard_params]
+    for n, part in enumerate(parts):
+        sql, more = part.sql()
+        ctes.append(f"{'c' if n == 0 else f'w{n}'} AS ({sql})")
+        params += more
+    ctes.append(task_sql)
+    params += [
+        TaskStatus.DONE,
+        at,
+        _checked_in_later(),
+        day,
+        TaskKind.MISSED_CHECKIN,
+        TaskStatus.OPEN,
+    ]
+    written = msg.add(f"WITH {', '.join(ctes)} SELECT {c_id} FROM c", params)  # noqa: S608
+    try:
+        results = msg.send()
+    except IntegrityError:
+        return None  # the key was stored by a copy racing this one: the full way replays it
+    if not results[written]:
+        if looked is not None and results[looked] and results[locked]:
+            return keyed.replay(results[looked][0])
+        return None
+    check.pk = results[written][0][0]
+    return status, {**body, "id": check.pk}
+
+
+@functools.lru_cache(maxsize=64)
+def _one_trip_sql(n_act: int, n_view: int) -> tuple[str, str, str]:
+    """The fixed text of a one-trip check-in for scopes of *n_act* and *n_view* roots: the
+    condition a measure must meet (``FROM … WHERE …``, its columns as qid, grid_id, qname),
+    the lock statement, and the CTE that closes the day's missed-check-in task."""
+    from linli.core import onetrip
+
+    # Identifiers come from the models' metadata; every value is a parameter.
+    table, col = onetrip.table, onetrip.column
+    act_sql, _p = onetrip.starts_with_any('g."path"', ["?"] * n_act)
+    view_sql, _p = onetrip.starts_with_any('g."path"', ["?"] * n_view)
+    active = [s for (s, action) in TRANSITIONS if action == "check_in"]
+    qualifies = (
+        f"FROM (SELECT q.{col(Quarantine, 'id')} AS qid, "  # noqa: S608
+        f"q.{col(Quarantine, 'grid_id')} AS grid_id, q.{col(Quarantine, 'name')} AS qname, "
+        f"g.{col(Area, 'path')} AS path "
+        f"FROM {table(Quarantine)} q JOIN {table(Area)} g ON g.{col(Area, 'id')} = "
+        f"q.{col(Quarantine, 'grid_id')} WHERE q.{col(Quarantine, 'id')} = %s "
+        f"AND q.{col(Quarantine, 'status')} IN ({', '.join(['%s'] * len(active))}) "
+        f"AND q.{col(Quarantine, 'starts_on')} <= %s AND q.{col(Quarantine, 'planned_end')} > %s"
+        f") q WHERE {act_sql.replace('g.', 'q.')} AND {view_sql.replace('g.', 'q.')}"
+    )
+    lock = (
+        f"SELECT q.{col(Quarantine, 'id')} FROM {table(Quarantine)} q "  # noqa: S608
+        f"WHERE q.{col(Quarantine, 'id')} IN (SELECT q.qid {qualifies}) FOR UPDATE OF q"
+    )
+    ft = FollowUpTask
+    task = (
+        f"u AS (UPDATE {table(ft)} f SET {col(ft, 'status')} = %s, "  # noqa: S608
+        f"{col(ft, 'done_at')} = %s, {col(ft, 'note')} = %s FROM c "
+        f"WHERE f.{col(ft, 'quarantine_id')} = c.{col(CheckIn, 'quarantine_id')} "
+        f"AND f.{col(ft, 'day')} = %s AND f.{col(ft, 'kind')} = %s AND f.{col(ft, 'status')} = %s)"
+    )
+    return qualifies, lock, task
 
 
 @transaction.atomic

@@ -47,20 +47,22 @@ def _post(api: ApiClient, body: Any, key: str) -> tuple[int, Any]:
 
 
 # Queries of one check-in with a key (inside the test's transaction the outer BEGIN/COMMIT are
-# a savepoint and its release; the server counts the same): the token with its user and role
-# bindings, the measure, the key, begin, the locked measure with its grid, check-in, timeline,
-# missed-day task, audit entry (SQLite: also the chain's head; PostgreSQL chains it after the
-# commit, decision 0043), the record, commit. Before decision 0038 it was 22 on PostgreSQL,
-# before 0043 16.
-BUDGET = {"postgresql": 11, "sqlite": 12}
+# a savepoint and its release; the server counts the same).
+# PostgreSQL, the common check-in in one trip (decision 0048): the token with its user and
+# role bindings, then one pipeline of the stored answer's look-up, the measure's lock and the
+# statement that writes everything (here inside a savepoint and its release) — one round trip
+# after the token's. Before 0048 it was 11, before 0043 16, before 0038 22.
+# SQLite, the full path: the token, the measure, the key, begin, the locked measure with its
+# grid, check-in, timeline, missed-day task, the chain's head, audit entry, record, commit.
+BUDGET = {"postgresql": 6, "sqlite": 12}
 
 
 def test_a_check_in_stays_within_its_query_budget(
-    quarantine: Any, a_api: ApiClient, django_assert_max_num_queries: Any
+    quarantine: Any, a_api: ApiClient, django_assert_num_queries: Any
 ) -> None:
     body = {"quarantine": quarantine.pk, "temperature": "36.6", "symptoms": []}
     _post(a_api, body, key="warm")  # the first request may load the URLconf and caches
-    with django_assert_max_num_queries(BUDGET[connection.vendor]):
+    with django_assert_num_queries(BUDGET[connection.vendor]):
         assert _post(a_api, body, key="budget")[0] == 201
     assert CheckIn.objects.count() == 2 and IdempotencyRecord.objects.count() == 2
     assert AuditEntry.objects.filter(object_type="checkin").count() == 2
@@ -72,8 +74,9 @@ def test_a_duplicate_key_losing_on_the_constraint_rolls_back_and_replays(
 ) -> None:
     """The rival committed the key after this copy looked for it: the real unique constraint
     refuses this copy's record, its check-in, timeline and audit entry are undone, and it
-    answers the rival's stored body."""
-    body = {"quarantine": quarantine.pk, "temperature": "36.6", "symptoms": []}
+    answers the rival's stored body. (A fever, so that the full path runs on PostgreSQL too;
+    tests/emergency/test_checkin_one_trip.py has the same for the one-trip path.)"""
+    body = {"quarantine": quarantine.pk, "temperature": "37.9", "symptoms": []}
     first = _post(a_api, body, key="dup")
     assert first[0] == 201
     before = (CheckIn.objects.count(), QuarantineEvent.objects.count(), AuditEntry.objects.count())
