@@ -957,6 +957,14 @@ def _checkin_summary(day: dt.date, t: Decimal, chosen: list[str], by_self: bool)
     }
 
 
+def _alert_summary(t: Decimal, chosen: list[str]) -> str:
+    reasons = []
+    if float(t) >= FEVER_FROM:
+        reasons.append(_("fever %(t)s °C") % {"t": t})
+    reasons += [str(Symptom(s).label) for s in chosen]
+    return _("Health alert: %(what)s") % {"what": ", ".join(reasons)}
+
+
 def _checked_in_later() -> str:
     return _("Checked in later.")
 
@@ -1041,11 +1049,7 @@ def _checkin_record(
         quarantine=q, day=day, kind=TaskKind.MISSED_CHECKIN, status=TaskStatus.OPEN
     ).update(status=TaskStatus.DONE, done_at=at, note=_checked_in_later())
     if check.is_alert:
-        reasons = []
-        if float(t) >= 37.3:
-            reasons.append(_("fever %(t)s °C") % {"t": t})
-        reasons += [str(Symptom(s).label) for s in chosen]
-        summary = _("Health alert: %(what)s") % {"what": ", ".join(reasons)}
+        summary = _alert_summary(t, chosen)
         _timeline(q, QuarantineEventKind.ALERT, actor=actor, at=at, summary=summary)
         FollowUpTask.objects.create(
             quarantine=q,
@@ -1085,11 +1089,12 @@ def checkin_record_one_trip(
     answer: Callable[[CheckIn], tuple[int, dict[str, Any]]],
     keyed: Any = None,
 ) -> tuple[int, dict[str, Any]] | None:
-    """The common check-in — a worker's, for a measure in their scope, no fever, no symptom —
-    written in one round trip to PostgreSQL (decision 0048); None when this call is not that
-    case, and then nothing was written and the caller goes the way of :func:`checkin_record`,
-    which answers every other case (outside the scope, an ended measure, a day out of range,
-    an alert, a key already used or lost in a race) as it always has.
+    """A worker's check-in for a measure in their scope, written in one round trip to
+    PostgreSQL (decision 0048); None when this call is not that case, and then nothing was
+    written and the caller goes the way of :func:`checkin_record`, which answers every other
+    case (outside the scope, an ended measure, a day out of range, bad input, a key lost in a
+    race) as it always has. A fever or symptom writes its alert, task and their timeline
+    entries in the same statement, as the full path does.
 
     One message: the stored answer under *keyed* (an ``api.idempotency.Keyed``) if any, the
     measure's row under lock, then one statement that writes the check-in, its timeline entry,
@@ -1105,8 +1110,10 @@ def checkin_record_one_trip(
         t = _parse_temperature(temperature)
     except ValidationError:
         return None
-    if list(symptoms) or float(t) >= FEVER_FROM:
-        return None  # an alert: its timeline, task and notification go the full way
+    given = set(symptoms)
+    if given - set(Symptom.values):
+        return None  # the full path names the unknown symptom
+    chosen = [s for s in Symptom.values if s in given]
     at = timezone.now()
     today = _local_day(at)
     day = day or today
@@ -1116,20 +1123,27 @@ def checkin_record_one_trip(
     if act.is_empty or view.is_empty:
         return None
     col = onetrip.column
-    qualifies, lock_sql, task_sql = _one_trip_sql(len(act.paths), len(view.paths))
+    qualifies, lock_sql, task_sql, visible = _one_trip_sql(len(act.paths), len(view.paths))
     active = [s for (s, action) in TRANSITIONS if action == "check_in"]
     qualifies_params: list[Any] = [quarantine_id, *active, day, day, *act.paths, *view.paths]
+    guard, guard_params = keyed.unused() if keyed is not None else ("TRUE", [])
 
     msg = onetrip.Message()
-    looked = msg.add(*keyed.lookup()) if keyed is not None else None
-    locked = msg.add(lock_sql, qualifies_params)
-    guard, guard_params = keyed.unused() if keyed is not None else ("TRUE", [])
+    looked = None
+    if keyed is not None:
+        # A stored answer is replayed when the measure is visible, as the full path does
+        # (its 404 comes first); a replay takes no lock and writes nothing.
+        stored, stored_params = keyed.lookup()
+        looked = msg.add(
+            f"{stored} AND EXISTS ({visible})", [*stored_params, quarantine_id, *view.paths]
+        )
+    msg.add(f"{lock_sql} AND {guard} FOR UPDATE OF q", [*qualifies_params, *guard_params])
     check = CheckIn(
         quarantine_id=quarantine_id,
         day=day,
         at=at,
         temperature=t,
-        symptoms=[],
+        symptoms=chosen,
         note=note.strip()[:200],
         by_self=False,
         recorded_by=_user(actor),
@@ -1148,7 +1162,7 @@ def checkin_record_one_trip(
             QuarantineEvent(
                 kind=QuarantineEventKind.CHECKED_IN,
                 at=at,
-                summary=_checkin_summary(day, t, [], False)[:300],
+                summary=_checkin_summary(day, t, chosen, False)[:300],
                 actor=_user(actor),
             ),
             source="c",
@@ -1157,12 +1171,48 @@ def checkin_record_one_trip(
                 "grid_id": c_grid,
                 "data": f"jsonb_build_object('check_in', {c_id})",
             },
+            returning=col(QuarantineEvent, "id"),
         ),
     ]
+    if check.is_alert:
+        # The alert's timeline entry and task, then the task's entry: each reads the one
+        # before it, so their ids (the timeline's order) follow the full path's.
+        summary = _alert_summary(t, chosen)
+        parts += [
+            onetrip.InsertSelect(
+                QuarantineEvent(
+                    kind=QuarantineEventKind.ALERT, at=at, summary=summary[:300], actor=_user(actor)
+                ),
+                source="c CROSS JOIN w1",
+                exprs={"quarantine_id": c_q, "grid_id": c_grid},
+                returning=col(QuarantineEvent, "id"),
+            ),
+            onetrip.InsertSelect(
+                FollowUpTask(kind=TaskKind.HEALTH_ALERT, day=day, summary=summary[:200]),
+                source="c CROSS JOIN q CROSS JOIN w2",
+                exprs={
+                    "quarantine_id": c_q,
+                    "grid_id": c_grid,
+                    "check_in_id": c_id,
+                    "assigned_to_id": "q.responsible_id",
+                },
+                returning=col(FollowUpTask, "id"),
+            ),
+            onetrip.InsertSelect(
+                QuarantineEvent(
+                    kind=QuarantineEventKind.TASK,
+                    at=at,
+                    summary=_("Task for the grid worker: follow up the alert.")[:300],
+                    actor=None,
+                ),
+                source="c CROSS JOIN w3",
+                exprs={"quarantine_id": c_q, "grid_id": c_grid},
+            ),
+        ]
     entry = audit_entry(
         actor=actor,
         action=AuditAction.CREATE,
-        changes={"day": day, "alert": False, "by_self": False},
+        changes={"day": day, "alert": check.is_alert, "by_self": False},
     )
     entry.object_type = CheckIn._meta.model_name or ""
     parts.append(
@@ -1182,7 +1232,7 @@ def checkin_record_one_trip(
                 status=status, body=body, source="c", merge=f"jsonb_build_object('id', {c_id})"
             )
         )
-    ctes = [f"q AS (SELECT q.qid, q.grid_id, q.qname {qualifies} AND {guard})"]
+    ctes = [f"q AS (SELECT q.qid, q.grid_id, q.qname, q.responsible_id {qualifies} AND {guard})"]
     params: list[Any] = [*qualifies_params, *guard_params]
     for n, part in enumerate(parts):
         sql, more = part.sql()
@@ -1203,7 +1253,7 @@ def checkin_record_one_trip(
     except IntegrityError:
         return None  # the key was stored by a copy racing this one: the full way replays it
     if not results[written]:
-        if looked is not None and results[looked] and results[locked]:
+        if looked is not None and results[looked]:
             return keyed.replay(results[looked][0])
         return None
     check.pk = results[written][0][0]
@@ -1211,10 +1261,11 @@ def checkin_record_one_trip(
 
 
 @functools.lru_cache(maxsize=64)
-def _one_trip_sql(n_act: int, n_view: int) -> tuple[str, str, str]:
+def _one_trip_sql(n_act: int, n_view: int) -> tuple[str, str, str, str]:
     """The fixed text of a one-trip check-in for scopes of *n_act* and *n_view* roots: the
     condition a measure must meet (``FROM … WHERE …``, its columns as qid, grid_id, qname),
-    the lock statement, and the CTE that closes the day's missed-check-in task."""
+    the lock statement, the CTE that closes the day's missed-check-in task, and the query
+    true when the measure is in the viewing scope."""
     from linli.core import onetrip
 
     # Identifiers come from the models' metadata; every value is a parameter.
@@ -1225,16 +1276,22 @@ def _one_trip_sql(n_act: int, n_view: int) -> tuple[str, str, str]:
     qualifies = (
         f"FROM (SELECT q.{col(Quarantine, 'id')} AS qid, "  # noqa: S608
         f"q.{col(Quarantine, 'grid_id')} AS grid_id, q.{col(Quarantine, 'name')} AS qname, "
-        f"g.{col(Area, 'path')} AS path "
+        f"q.{col(Quarantine, 'responsible_id')} AS responsible_id, g.{col(Area, 'path')} AS path "
         f"FROM {table(Quarantine)} q JOIN {table(Area)} g ON g.{col(Area, 'id')} = "
         f"q.{col(Quarantine, 'grid_id')} WHERE q.{col(Quarantine, 'id')} = %s "
         f"AND q.{col(Quarantine, 'status')} IN ({', '.join(['%s'] * len(active))}) "
         f"AND q.{col(Quarantine, 'starts_on')} <= %s AND q.{col(Quarantine, 'planned_end')} > %s"
         f") q WHERE {act_sql.replace('g.', 'q.')} AND {view_sql.replace('g.', 'q.')}"
     )
+    # Locked unless a stored answer exists (the caller appends that condition and the lock).
     lock = (
         f"SELECT q.{col(Quarantine, 'id')} FROM {table(Quarantine)} q "  # noqa: S608
-        f"WHERE q.{col(Quarantine, 'id')} IN (SELECT q.qid {qualifies}) FOR UPDATE OF q"
+        f"WHERE q.{col(Quarantine, 'id')} IN (SELECT q.qid {qualifies})"
+    )
+    visible = (
+        f"SELECT 1 FROM {table(Quarantine)} q JOIN {table(Area)} g "  # noqa: S608
+        f"ON g.{col(Area, 'id')} = q.{col(Quarantine, 'grid_id')} "
+        f"WHERE q.{col(Quarantine, 'id')} = %s AND {view_sql}"
     )
     ft = FollowUpTask
     task = (
@@ -1243,7 +1300,7 @@ def _one_trip_sql(n_act: int, n_view: int) -> tuple[str, str, str]:
         f"WHERE f.{col(ft, 'quarantine_id')} = c.{col(CheckIn, 'quarantine_id')} "
         f"AND f.{col(ft, 'day')} = %s AND f.{col(ft, 'kind')} = %s AND f.{col(ft, 'status')} = %s)"
     )
-    return qualifies, lock, task
+    return qualifies, lock, task, visible
 
 
 @transaction.atomic

@@ -105,26 +105,49 @@ def _rows(check: CheckIn) -> dict[str, Any]:
     }
 
 
+def _trail(check: CheckIn) -> list[tuple[Any, ...]]:
+    """The timeline entries and tasks a check-in started, in the order they were written."""
+    events = QuarantineEvent.objects.filter(
+        quarantine_id=check.quarantine_id, at=check.at
+    ).order_by("id")
+    tasks = FollowUpTask.objects.filter(check_in=check).order_by("id")
+    return [(e.kind, e.summary, e.actor_id, e.grid_id) for e in events] + [
+        (t.kind, t.day, t.summary, t.assigned_to_id, t.grid_id, t.status) for t in tasks
+    ]
+
+
+@pytest.mark.parametrize(
+    ("temperature", "symptoms"),
+    [("36.6", []), ("38.2", []), ("36.8", ["cough", "fatigue"]), ("37.5", ["cough"])],
+)
 def test_one_trip_stores_what_the_full_path_stores(
-    quarantine: Any, a_api: ApiClient, world: World
+    quarantine: Any, a_api: ApiClient, world: World, temperature: str, symptoms: list[str]
 ) -> None:
     today = timezone.localdate()
-    body = {"quarantine": quarantine.pk, "temperature": "36.6", "symptoms": [], "note": " 好 "}
+    body = {
+        "quarantine": quarantine.pk,
+        "temperature": temperature,
+        "symptoms": symptoms,
+        "note": " 好 ",
+    }
     with CaptureQueriesContext(connection) as ctx:
         status, answer = _post(a_api, body, key="k1")
     assert status == 201 and _one_trip(ctx)
     quick = CheckIn.objects.get(pk=answer["id"])
-    assert quick.day == today and not quick.is_alert and quick.note == "好"
+    assert quick.day == today and quick.note == "好"
+    assert answer["alert"] is quick.is_alert is (temperature != "36.6")
     # The full path (called directly, as a page does), same day and values: the same rows.
     full = em.checkin_record(
         actor=world.a.worker,
         quarantine=quarantine,
-        temperature="36.6",
-        symptoms=[],
+        temperature=temperature,
+        symptoms=symptoms,
         note=" 好 ",
         day=today,
     )
     assert _rows(quick) == _rows(full)
+    assert _trail(quick) == _trail(full)
+    assert len(_trail(quick)) == (4 if quick.is_alert else 1)
     entry = AuditEntry.objects.get(object_type="checkin", object_id=str(quick.pk))
     assert entry.channel == "api"
     # The stored answer is the answer, with the database's id.
@@ -135,7 +158,9 @@ def test_one_trip_stores_what_the_full_path_stores(
     assert stored.pop("at").startswith(answer["at"][:-1])
     assert record.status_code == 201 and stored == {k: v for k, v in answer.items() if k != "at"}
     assert record.operation == "POST /check-ins" and record.user_id == world.a.worker.pk
-    assert answer["quarantine_id"] == quarantine.pk and answer["alert"] is False
+    assert answer["quarantine_id"] == quarantine.pk and answer["symptoms"] == [
+        s for s in ("cough", "fatigue") if s in symptoms
+    ]
     # The audit entries went in pending and chain like every other entry.
     assert audit_verify_chain()[1] is None
     assert not AuditEntry.objects.filter(seq__isnull=True).exists()
@@ -220,24 +245,21 @@ def test_another_grid_s_measure_is_not_found_and_nothing_is_written(
     assert not IdempotencyRecord.objects.filter(key="x").exists()
 
 
-def test_cases_outside_the_one_trip_go_the_full_way(
-    quarantine: Any, a_api: ApiClient, world: World
-) -> None:
-    # A fever: the alert, its task and timeline come from the full path.
+def test_cases_outside_the_one_trip_go_the_full_way(quarantine: Any, a_api: ApiClient) -> None:
+    # An unknown symptom: the full path names it.
     with CaptureQueriesContext(connection) as ctx:
         status, answer = _post(
-            a_api, {"quarantine": quarantine.pk, "temperature": "38.1", "symptoms": []}, "f"
+            a_api, {"quarantine": quarantine.pk, "temperature": "36.5", "symptoms": ["x"]}, "s"
         )
-    assert status == 201 and answer["alert"] is True and not _one_trip(ctx)
-    assert FollowUpTask.objects.filter(kind=TaskKind.HEALTH_ALERT).count() == 1
+    assert status == 422 and not _one_trip(ctx) and answer["detail"]
     # A day before the measure began: the one trip writes nothing, the full way refuses.
     early = (quarantine.starts_on - dt.timedelta(days=1)).isoformat()
-    status, answer = _post(
+    status, _ = _post(
         a_api, {"quarantine": quarantine.pk, "temperature": "36.5", "day": early}, "early"
     )
-    assert status == 422
+    assert status == 422 and not CheckIn.objects.exists()
     # A measure that has ended (transferred): refused, nothing written.
     em.quarantine_transfer(actor=None, quarantine=quarantine, to="集中隔离点")
-    counts = CheckIn.objects.count()
     status, _ = _post(a_api, {"quarantine": quarantine.pk, "temperature": "36.5"}, "late")
-    assert status == 422 and CheckIn.objects.count() == counts
+    assert status == 422 and not CheckIn.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
