@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -177,21 +177,35 @@ def token_authenticate(raw: str) -> User | None:
     """
     now = timezone.now()
     stale_before = connection.ops.adapt_datetimefield_value(now - timedelta(minutes=5))
-    rows: list[Any] = list(User.objects.raw(_token_sql(), [stale_before, crypto.token_digest(raw)]))
-    if not rows:
-        return None
-    user = rows[0]
-    prime_bindings(
-        user,
-        [
-            (r.binding_role, r.binding_path, r.binding_kind)
-            for r in rows
-            if r.binding_role is not None
-        ],
-    )
-    if user.token_stale:
-        ApiToken.objects.filter(pk=user.token_pk).update(last_used_at=now)
-    return cast(User, user)
+    params = [stale_before, crypto.token_digest(raw)]
+    names = _user_attnames()
+    n = len(names)
+    if connection.vendor == "postgresql":
+        # psycopg hands back the fields' own Python types: the user is built from the row.
+        with connection.cursor() as cur:
+            cur.execute(_token_sql(), params)
+            rows = cur.fetchall()
+        if not rows:
+            return None
+        user = User.from_db(connection.alias, names, rows[0][:n])
+        token_pk, stale = rows[0][n], rows[0][n + 1]
+        bindings = [tuple(r[n + 2 :]) for r in rows]
+    else:
+        # SQLite needs the fields' converters (dates are text there): the ORM's raw().
+        found: list[Any] = list(User.objects.raw(_token_sql(), params))
+        if not found:
+            return None
+        user, token_pk, stale = found[0], found[0].token_pk, found[0].token_stale
+        bindings = [(r.binding_role, r.binding_path, r.binding_kind) for r in found]
+    prime_bindings(user, [b for b in bindings if b[0] is not None])
+    if stale:
+        ApiToken.objects.filter(pk=token_pk).update(last_used_at=now)
+    return user
+
+
+@functools.cache
+def _user_attnames() -> list[str]:
+    return [f.attname for f in User._meta.concrete_fields]
 
 
 @functools.cache
@@ -200,7 +214,7 @@ def _token_sql() -> str:
     than the given time, and the user's active bindings (role, area path and kind)."""
     from linli.core.onetrip import column, table
 
-    cols = ", ".join(f"u.{column(User, f.attname)}" for f in User._meta.concrete_fields)
+    cols = ", ".join(f"u.{column(User, name)}" for name in _user_attnames())
     t, b, a = ApiToken, RoleBinding, Area
     return (
         f"SELECT {cols}, t.{column(t, 'id')} AS token_pk, "  # noqa: S608 - names from metadata
