@@ -31,10 +31,12 @@ def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+@functools.lru_cache(maxsize=256)
 def table(model: type[models.Model]) -> str:
     return quote(model._meta.db_table)
 
 
+@functools.lru_cache(maxsize=1024)
 def column(model: type[models.Model], attname: str) -> str:
     """The quoted column of *model*'s field named *attname* (``grid_id`` or ``grid``)."""
     for f in model._meta.concrete_fields:
