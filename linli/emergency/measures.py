@@ -8,13 +8,14 @@ show while an active event runs that measure. The emergency app never imports th
 The same capabilities close what an event opened when it ends: each registers a hook
 (:func:`register_end_hook`) that ``emergency.services.event_end`` calls inside its transaction,
 after the event is marked ended (passes stop verifying, duty shifts after the end are
-cancelled …). A hook keeps every record and answers what it closed, for the event's audit entry.
+cancelled …), and ``event_change`` when a running event stops the hook's measure. A hook keeps
+every record and answers what it closed, for the event's audit entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,21 +88,30 @@ def links_for(
 
 # A hook: (event, actor, at) -> counts of what it closed, e.g. {"passes_closed": 3}.
 EndHook = Callable[[Any, Any, dt.datetime], dict[str, int]]
-_END_HOOKS: list[EndHook] = []
+_END_HOOKS: list[tuple[EndHook, str | None]] = []
 
 
-def register_end_hook(hook: EndHook) -> None:
-    """Have *hook* called when an event ends (from a capability's AppConfig.ready());
-    registering the same hook twice keeps one (apps may be set up again)."""
-    if hook not in _END_HOOKS:
-        _END_HOOKS.append(hook)
+def register_end_hook(hook: EndHook, *, measure: str | None = None) -> None:
+    """Have *hook* called when an event ends (from a capability's AppConfig.ready()) and, when
+    it names its *measure*, also when a running event stops that measure (the event is then
+    still active, with the measure still in its list while the hook runs). Registering the same
+    hook twice keeps one (apps may be set up again)."""
+    if all(h is not hook for h, _m in _END_HOOKS):
+        _END_HOOKS.append((hook, measure))
 
 
-def run_end_hooks(event: Any, *, actor: Any, at: dt.datetime) -> dict[str, int]:
-    """Call every end hook for *event* (already marked ended), in registration order, inside
-    the caller's transaction: a hook that fails undoes the whole ending. Their counts, added."""
+def run_end_hooks(
+    event: Any, *, actor: Any, at: dt.datetime, stopped: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Call the end hooks for *event*, in registration order, inside the caller's transaction:
+    a hook that fails undoes the whole change. With *stopped* (measures a running event turns
+    off) only the hooks of those measures run; without it (the event has ended) all of them.
+    Their counts, added."""
+    only = None if stopped is None else set(stopped)
     counts: dict[str, int] = {}
-    for hook in _END_HOOKS:
+    for hook, measure in _END_HOOKS:
+        if only is not None and measure not in only:
+            continue
         for key, n in hook(event, actor, at).items():
             counts[key] = counts.get(key, 0) + n
     return counts

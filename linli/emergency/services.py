@@ -241,7 +241,12 @@ def event_change(
         risk_rules=risk_rules,
         checkin_deadline_hour=checkin_deadline_hour,
     )
-    changes = {k: v for k, v in fields.items() if getattr(event, k) != v}
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if getattr(event, k) != v}
+    stopped = set(event.measures or []) - set(fields["measures"])
+    if stopped:
+        # What the stopped measures opened closes, as at the end (the capabilities' hooks run
+        # while the event still lists them, so a hook sees what it is closing).
+        changes.update(run_end_hooks(event, actor=actor, at=timezone.now(), stopped=stopped))
     for k, v in fields.items():
         setattr(event, k, v)
     event.save()

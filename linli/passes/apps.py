@@ -33,5 +33,6 @@ class PassesConfig(AppConfig):
                 portal=True,
             )
         )
-        # Ending an event closes the passes issued under it and cancels later gate shifts.
-        register_end_hook(event_ended)
+        # Ending an event, or stopping its passes measure, closes the passes issued under it
+        # and cancels later gate shifts.
+        register_end_hook(event_ended, measure="passes")

@@ -184,7 +184,7 @@ REASON_LABELS = {
     "wrong_estate": _("A pass for another estate."),
     "unknown_pass": _("Unknown pass."),
     "not_approved": _("Not approved."),
-    "closed": _("Closed: the emergency event it was issued under has ended."),
+    "closed": _("Closed: the emergency event it was issued under has ended or stopped its passes."),
 }
 
 

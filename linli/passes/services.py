@@ -355,7 +355,12 @@ def passes_expire_due(*, now: dt.datetime | None = None) -> int:
 
 
 def _close_or_carry(
-    p: AccessPass, *, actor: Any, at: dt.datetime, heirs: dict[int, EmergencyEvent | None]
+    p: AccessPass,
+    *,
+    actor: Any,
+    at: dt.datetime,
+    heirs: dict[int, EmergencyEvent | None],
+    note: str = "",
 ) -> bool:
     """Close *p* (locked, valid or applied for, its event ended), or hand it to another active
     event running passes over its grid; *heirs* caches grid id -> that event. True if closed."""
@@ -363,7 +368,7 @@ def _close_or_carry(
         heirs[p.grid_id] = passes_event_for(Area.objects.get(pk=p.grid_id), besides=p.event_id)
     heir = heirs[p.grid_id]
     if heir is None:
-        _transition(p, "close", actor=actor, at=at, note=_("Closed: the event has ended."))
+        _transition(p, "close", actor=actor, at=at, note=note or _("Closed: the event has ended."))
         return True
     before, p.event = p.event_id, heir
     p.save(update_fields=["event", "updated_at"])
@@ -374,7 +379,7 @@ def _close_or_carry(
 
 
 def passes_close_for_event(
-    *, event: EmergencyEvent, actor: Any, at: dt.datetime
+    *, event: EmergencyEvent, actor: Any, at: dt.datetime, note: str = ""
 ) -> tuple[int, int]:
     """The passes issued under *event*, which has just ended, stop: each valid or applied-for
     one closes (its timeline and the audit log say so; the gates' revocation list names it
@@ -385,7 +390,7 @@ def passes_close_for_event(
     for p in AccessPass.objects.select_for_update().filter(
         event=event, status__in=[PassStatus.APPROVED, PassStatus.APPLIED]
     ):
-        if _close_or_carry(p, actor=actor, at=at, heirs=heirs):
+        if _close_or_carry(p, actor=actor, at=at, heirs=heirs, note=note):
             closed += 1
         else:
             carried += 1
@@ -779,7 +784,9 @@ def shifts_finish_due(*, now: dt.datetime | None = None) -> int:
     return len(due)
 
 
-def shifts_cancel_for_event(*, event: EmergencyEvent, actor: Any, at: dt.datetime) -> int:
+def shifts_cancel_for_event(
+    *, event: EmergencyEvent, actor: Any, at: dt.datetime, why: str = ""
+) -> int:
     """Cancel the shifts not yet begun at the gates *event* covered, now that it has ended (it
     ran passes), unless another active event running passes still covers the gate's grid.
     Shifts under way finish as usual; a swap still asked or accepted for a cancelled shift is
@@ -805,7 +812,7 @@ def shifts_cancel_for_event(*, event: EmergencyEvent, actor: Any, at: dt.datetim
             actor=actor,
             action=AuditAction.CHANGE,
             obj=shift,
-            reason=_("The event has ended."),
+            reason=why or _("The event has ended."),
             changes={"cancelled": True},
         )
         for swap in ShiftSwap.objects.select_for_update().filter(
@@ -825,11 +832,19 @@ def shifts_cancel_for_event(*, event: EmergencyEvent, actor: Any, at: dt.datetim
 
 def event_ended(event: Any, actor: Any, at: dt.datetime) -> dict[str, int]:
     """The passes capability's end hook (``linli.emergency.measures.register_end_hook``): the
-    event's passes close and its gates' later shifts are cancelled; the counts go into the
+    event has ended, or runs on without passes; its passes close and its gates' later shifts
+    are cancelled (unless another event running passes covers them); the counts go into the
     event's audit entry."""
-    closed, carried = passes_close_for_event(event=event, actor=actor, at=at)
+    if event.status == EventStatus.ACTIVE:
+        why, note = (
+            _("The event no longer runs passes."),
+            _("Closed: the event no longer runs passes."),
+        )
+    else:
+        why, note = _("The event has ended."), _("Closed: the event has ended.")
+    closed, carried = passes_close_for_event(event=event, actor=actor, at=at, note=note)
     return {
         "passes_closed": closed,
         "passes_carried_over": carried,
-        "shifts_cancelled": shifts_cancel_for_event(event=event, actor=actor, at=at),
+        "shifts_cancelled": shifts_cancel_for_event(event=event, actor=actor, at=at, why=why),
     }

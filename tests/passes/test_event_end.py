@@ -15,7 +15,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from linli.accounts.services import token_issue
 from linli.audit.models import AuditEntry
@@ -59,7 +59,60 @@ def _gate_data(user: Any, gate: Any) -> dict[str, Any]:
 
 
 def test_the_passes_hook_is_registered() -> None:
-    assert ps.event_ended in _END_HOOKS
+    assert (ps.event_ended, "passes") in _END_HOOKS
+
+
+def test_stopping_the_passes_measure_closes_them_and_the_event_runs_on(pw: PassWorld) -> None:
+    """A running event that turns passes off closes them as an ending would (the notes say
+    why), cancels the later gate shifts, and keeps its other measures."""
+    w = pw.w
+    resident = ps.resident_pass_issue(actor=w.a.worker, person=w.a.member)
+    later = _shift(pw, w.a.worker, pw.gate_a, dt.timedelta(hours=3))
+    event = pw.event
+    others = [m for m in event.measures if m != "passes"]
+    assert others and "passes" in event.measures
+
+    with translation.override("zh-hans"):  # the notes are written in the active language
+        em.event_change(
+            actor=w.head,
+            event=event,
+            name=event.name,
+            kind=event.kind,
+            level=event.level,
+            measures=others,
+            rule_days=event.rule_days,
+            risk_rules=event.risk_rules,
+            checkin_deadline_hour=event.checkin_deadline_hour,
+        )
+
+    event.refresh_from_db()
+    assert event.status == "active" and event.measures == others
+    resident.refresh_from_db()
+    assert resident.status == PassStatus.CLOSED
+    closed = PassEvent.objects.get(access_pass=resident, kind=PassEventKind.CLOSED)
+    assert closed.note == "已关闭：事件已不再实行通行证管理。"
+    assert DutyShift.objects.get(pk=later.pk).cancelled_at is not None
+    shift_entry = AuditEntry.objects.get(
+        object_type="dutyshift", object_id=str(later.pk), changes__cancelled=True
+    )
+    assert shift_entry.reason == "事件已不再实行通行证管理。"
+    entry = AuditEntry.objects.filter(object_type="emergencyevent", action="change").latest("id")
+    assert entry.changes["passes_closed"] == 1 and entry.changes["shifts_cancelled"] == 1
+    assert entry.changes["measures"] == others
+    # Changing the event again without touching passes closes nothing more.
+    em.event_change(
+        actor=w.head,
+        event=event,
+        name="改名",
+        kind=event.kind,
+        level=event.level,
+        measures=others,
+        rule_days=event.rule_days,
+        risk_rules=event.risk_rules,
+        checkin_deadline_hour=event.checkin_deadline_hour,
+    )
+    last = AuditEntry.objects.filter(object_type="emergencyevent", action="change").latest("id")
+    assert "passes_closed" not in last.changes
 
 
 def test_ending_closes_passes_cancels_later_shifts_and_keeps_records(pw: PassWorld) -> None:
