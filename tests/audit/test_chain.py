@@ -154,3 +154,23 @@ def test_the_command_chains_what_is_pending(capsys: pytest.CaptureFixture[str]) 
     call_command("audit_chain", "--once")
     assert "chained" in capsys.readouterr().out
     assert not AuditEntry.objects.filter(seq__isnull=True).exists()
+
+
+def test_the_worker_chains_what_is_pending_every_minute() -> None:
+    """The huey worker's periodic task: due at every minute of the day, and when it runs it
+    chains what a deployment without `linli audit_chain` left pending."""
+    import datetime as dt
+
+    from linli.audit.tasks import chain_audit_entries
+
+    start = dt.datetime(2026, 11, 23, 0, 0)
+    minutes = [start + dt.timedelta(minutes=m) for m in range(24 * 60)]
+    task = chain_audit_entries.task_class()
+    assert all(task.validate_datetime(t) for t in minutes)
+    AuditEntry.objects.create(
+        at=_record("at").at, actor_label="x", action="export", object_label="left pending"
+    )
+    assert AuditEntry.objects.filter(seq__isnull=True).exists()
+    chain_audit_entries.call_local()
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()
+    assert audit_verify_chain()[1] is None
