@@ -1101,9 +1101,10 @@ def checkin_record_one_trip(
     race) as it always has. A fever or symptom writes its alert, task and their timeline
     entries in the same statement, as the full path does.
 
-    One message: the stored answer under *keyed* (an ``api.idempotency.Keyed``) if any, the
-    measure's row under lock, then one statement that writes the check-in, its timeline entry,
-    the missed-day task's closing, the audit entry (pending, chained by the sequencer as every
+    One pipeline (``core.onetrip``): the stored answer under *keyed* (an
+    ``api.idempotency.Keyed``) if any, the measure's row under lock, then one statement that
+    writes the check-in, its timeline entry (and an alert's entry, task and task entry), the
+    missed-day task's closing, the audit entry (pending, chained by the sequencer as every
     PostgreSQL entry is) and the stored answer — only if the measure still qualifies and the
     key is still unused. *answer* builds the (status, body) from the new check-in; its ``id``
     is the database's (merged into the stored body by the statement)."""
