@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -263,3 +264,61 @@ def test_cases_outside_the_one_trip_go_the_full_way(quarantine: Any, a_api: ApiC
     status, _ = _post(a_api, {"quarantine": quarantine.pk, "temperature": "36.5"}, "late")
     assert status == 422 and not CheckIn.objects.exists()
     assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_in_waiting_on_the_lock_sees_what_its_holder_committed(
+    migration_seeds: None,
+) -> None:
+    """The reminder sweep holds the measure's lock and creates the day's missed-check-in task;
+    a check-in arriving meanwhile waits on the lock in its pipeline, and its writing statement —
+    with a snapshot taken after the lock — closes the task the sweep committed (decision 0048;
+    a single statement would have read the task table before the lock was granted)."""
+    from linli.accounts.services import token_issue
+    from linli.emergency.models import Quarantine
+    from tests.factories import make_world
+
+    world = make_world()
+    event = em.event_declare(
+        actor=None,
+        name="锁演练",
+        kind="epidemic",
+        areas=[world.community],
+        measures=["quarantine", "checkins"],
+    )
+    q = em.quarantine_start(
+        actor=None, event=event, person=world.a.householder, kind="home", reason="密接"
+    )
+    api = ApiClient(token_issue(actor=None, user=world.a.worker))
+    _post(api, {"quarantine": q.pk, "temperature": "36.5"}, None)  # token, caches: warm
+    CheckIn.objects.all().delete()
+    locked, answered = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def check_in() -> None:
+        try:
+            assert locked.wait(10)
+            with CaptureQueriesContext(connection) as ctx:
+                outcome["answer"] = _post(api, {"quarantine": q.pk, "temperature": "36.6"}, "w")
+            outcome["one_trip"] = _one_trip(ctx)
+        finally:
+            answered.set()
+            connection.close()
+
+    thread = threading.Thread(target=check_in)
+    thread.start()
+    with transaction.atomic():  # the sweep, as _remind_one does it
+        Quarantine.objects.select_for_update().get(pk=q.pk)
+        task = FollowUpTask.objects.create(
+            quarantine=q,
+            kind=TaskKind.MISSED_CHECKIN,
+            day=timezone.localdate(),
+            summary="今日未打卡",
+            grid_id=q.grid_id,
+        )
+        locked.set()
+        assert not answered.wait(1.5)  # the check-in waits for this lock
+    thread.join(20)
+    assert outcome["answer"][0] == 201 and outcome["one_trip"]
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
