@@ -12,14 +12,17 @@ held whole:
    (id_bidx, status, grid) index whole once into a dict (a hash join, index-only thanks to
    the covering index of decision 0041), a short one asks for its indexes batch by batch.
    An ID held by a merged (absorbed) record counts for the record it was merged into;
-4. each row's entry is written at once (COPY on PostgreSQL, executemany in big batches on
-   SQLite); rows not found by ID are kept for the engine's fuzzy pass at the end, which is
-   the only part that holds rows across batches (with their cells, for the not-found report).
+4. each row's entry is written at once (on PostgreSQL COPY into a staging table by a thread
+   while the next batch is cleaned, moved into the entry table in person order at the end;
+   executemany in big batches on SQLite); rows not found by ID are kept for the engine's
+   fuzzy pass at the end, which is the only part that holds rows across batches (with their
+   cells, for the not-found report).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import threading
@@ -43,10 +46,14 @@ BATCH_ROWS = 50_000
 SCAN_FROM_ROWS = 20_000
 #: IDs asked for in one query when a short list is looked up batch by batch.
 _IN_CHUNK = 500
+#: PostgreSQL's work_mem for sorting a list's entries into person order (decision 0046).
+SORT_WORK_MEM = "256MB"
 #: SQLite page cache while entries are written (KiB).
 SQLITE_CACHE_KIB = 256 * 1024
 
 Progress = Callable[[int, int], None]
+
+_STAGING_NUMBERS = itertools.count(1)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -301,13 +308,17 @@ class EntrySink:
     them would cost more than the match). ``write=False`` only counts them (the benchmark's
     core case).
 
-    PostgreSQL: each batch is made into COPY text here and written by a thread on the same
-    connection and transaction while the caller cleans the next batch (as decision 0045's
-    `Inserts.flush(background=True)`); the entries' deferred foreign keys are then checked
-    for that batch at once (`SET CONSTRAINTS … IMMEDIATE`, deferred again after), so the
-    checks are not all left for the commit, when nothing else could run beside them. An
-    error in the thread is raised by the next `put`/`exact` or by `wait`. SQLite: tuples,
-    one executemany per batch, synchronously."""
+    PostgreSQL (decision 0046): each batch is made into COPY text here and written by a
+    thread on the same connection and transaction into a temporary staging table (no index,
+    no constraint, no WAL) while the caller cleans the next batch (as decision 0045's
+    `Inserts.flush(background=True)`). `finish` then moves all of them into the entry table
+    in one INSERT … SELECT ordered by person, so the person index grows in order and the
+    foreign-key checks (one per row, each locking its person row) walk the register's pages
+    in order instead of at random, which in list order rewrote each page many times over
+    and filled the WAL with page images. An error in the thread is raised by the next
+    `exact`/`put` or by `wait`/`finish`. SQLite: tuples, one executemany per batch,
+    synchronously (the order does not matter there: no row locks, no page images).
+    """
 
     def __init__(self, *, write: bool = True) -> None:
         self.write = write
@@ -316,6 +327,7 @@ class EntrySink:
         self._cache_raised = False
         self._cache_was = 0
         self._constraints: str | None = None
+        self._staging: str | None = None
         self._pending: tuple[threading.Thread, list[BaseException]] | None = None
         qn = connection.ops.quote_name
         self.table = qn(WatchListEntry._meta.db_table)
@@ -346,10 +358,8 @@ class EntrySink:
                 f"\t{exact}\t{pk}{tail}"
             )
             if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != 12:
-                line = copy_line(
-                    (watch_list_id, row, name, id_masked, phone_masked, origin, arrived)
-                    + (exact, pk, 1.0, _EXACT_REASONS, stamp, stamp)
-                )
+                values = (watch_list_id, row, name, id_masked, phone_masked, origin, arrived)
+                line = copy_line((*values, exact, pk, 1.0, _EXACT_REASONS, stamp, stamp))
             lines.append(line)
         self._copy(lines)
 
@@ -396,28 +406,60 @@ class EntrySink:
 
     def _copy(self, lines: list[str]) -> None:
         self.wait()
-        constraints = self._constraint_names()
+        if self._staging is None:
+            self._staging = self._create_staging()
         data = ("\n".join(lines) + "\n").encode()
-        # Identifiers come from model metadata; values travel as COPY data.
-        sql = f"COPY {self.table} ({self.columns}) FROM STDIN"
+        # Identifiers come from model metadata and a counter; values travel as COPY data.
+        sql = f"COPY {self._staging} ({self.columns}) FROM STDIN"
         raw = connection.connection  # psycopg's connection: thread-safe, one transaction
         outcome: list[BaseException] = []
 
         def run() -> None:
             try:
-                with raw.cursor() as cur:
-                    with cur.copy(sql) as copy:
-                        copy.write(data)
-                    if constraints:
-                        # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
-                        cur.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
-                        cur.execute(f"SET CONSTRAINTS {constraints} DEFERRED")
+                with raw.cursor() as cur, cur.copy(sql) as copy:
+                    copy.write(data)
             except BaseException as exc:  # handed to the caller by wait()
                 outcome.append(exc)
 
         thread = threading.Thread(target=run, name="linli-list-entries", daemon=True)
         thread.start()
         self._pending = (thread, outcome)
+
+    def _create_staging(self) -> str:
+        """A temporary table of the entry columns (no index, no constraint, not WAL-logged,
+        dropped at the end of the transaction whatever happens)."""
+        name = connection.ops.quote_name(f"linli_list_entries_{next(_STAGING_NUMBERS)}")
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {self.columns} FROM {self.table} WITH NO DATA"
+            )
+        return name
+
+    def finish(self) -> None:
+        """Wait for the last batch; on PostgreSQL move the staged entries into the entry
+        table in person order and check their foreign keys there and then (raising
+        IntegrityError for a broken one), each deferred again after."""
+        self.wait()
+        if self._staging is None:
+            return
+        staging, self._staging = self._staging, None
+        constraints = self._constraint_names()
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('work_mem')")
+            work_mem = cur.fetchone()[0]
+            # The sort of a million rows in memory, for this statement only.
+            cur.execute("SELECT set_config('work_mem', %s, true)", [SORT_WORK_MEM])
+            cur.execute(
+                f"INSERT INTO {self.table} ({self.columns}) "  # noqa: S608
+                f"SELECT {self.columns} FROM {staging} ORDER BY person_id, row"
+            )
+            cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+            cur.execute(f"DROP TABLE {staging}")
+            if constraints:
+                # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
+                cur.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
+                cur.execute(f"SET CONSTRAINTS {constraints} DEFERRED")
 
     def wait(self, *, raise_errors: bool = True) -> None:
         """Wait for the batch being written (if any); raise, as Django's database errors,
@@ -525,7 +567,7 @@ def match_records(
             _fuzzy(rest, living)
         tail = rest + rejected
         sink.put([_entry(watch_list_id, r, now) for r in tail])
-        sink.wait()
+        sink.finish()
     finally:
         # Nothing may be left running on the connection when the transaction is left.
         register.wait(raise_errors=False)
