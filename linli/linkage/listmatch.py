@@ -303,6 +303,26 @@ def copy_line(values: Sequence[Any]) -> str:
 Hit = tuple[int, str, str, str, str, str, int]
 
 
+def exact_lines(watch_list_id: int, hits: list[Hit], now: dt.datetime) -> list[str]:
+    """The COPY text of exact hits' entries (result exact, score 1, reason id_exact): one
+    format string per row; a row whose values hold a character COPY must escape goes
+    through `copy_line`."""
+    stamp = now.isoformat()
+    head, tail = f"{watch_list_id}\t", f"\t1.0\t{_EXACT_REASONS}\t{stamp}\t{stamp}"
+    exact = EntryResult.EXACT.value
+    lines = []
+    for row, name, id_masked, phone_masked, origin, arrived, pk in hits:
+        line = (
+            f"{head}{row}\t{name}\t{id_masked}\t{phone_masked}\t{origin}\t{arrived}"
+            f"\t{exact}\t{pk}{tail}"
+        )
+        if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != 12:
+            values = (watch_list_id, row, name, id_masked, phone_masked, origin, arrived)
+            line = copy_line((*values, exact, pk, 1.0, _EXACT_REASONS, stamp, stamp))
+        lines.append(line)
+    return lines
+
+
 class EntrySink:
     """Writes entries in `ENTRY_COLUMNS` order, never through model instances (a million of
     them would cost more than the match). ``write=False`` only counts them (the benchmark's
@@ -348,19 +368,7 @@ class EntrySink:
                 ]
             )
             return
-        stamp = now.isoformat()
-        head, tail = f"{watch_list_id}\t", f"\t1.0\t{_EXACT_REASONS}\t{stamp}\t{stamp}"
-        exact = EntryResult.EXACT.value
-        lines = []
-        for row, name, id_masked, phone_masked, origin, arrived, pk in hits:
-            line = (
-                f"{head}{row}\t{name}\t{id_masked}\t{phone_masked}\t{origin}\t{arrived}"
-                f"\t{exact}\t{pk}{tail}"
-            )
-            if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != 12:
-                values = (watch_list_id, row, name, id_masked, phone_masked, origin, arrived)
-                line = copy_line((*values, exact, pk, 1.0, _EXACT_REASONS, stamp, stamp))
-            lines.append(line)
+        lines = exact_lines(watch_list_id, hits, now)
         self._copy(lines)
 
     def put(self, rows: list[tuple[Any, ...]]) -> None:
