@@ -536,9 +536,7 @@ def match_records(
             progress(0, estimated)
         for batch in _batches(records):
             plain, other = _clean(batch, columns, quick, id_index)
-            found = register.lookup(
-                [r[6] for r in plain] + [r.id_bidx for r in other if r.id_bidx]
-            )
+            found = register.lookup([r[6] for r in plain] + [r.id_bidx for r in other if r.id_bidx])
             hits: list[Hit] = []
             for number, cells, name, origin, arrived, id_number, bidx, masked in plain:
                 pk = found.get(bidx)

@@ -166,7 +166,7 @@ def test_plain_rows_are_what_the_cleaners_would_make_of_them() -> None:
     )
     assert [p[0] for p in plain] == [2]
     assert [r.row for r in other] == [3, 4, 5, 6, 7, 8]
-    number, row_cells, name, origin, arrived, id_number, bidx, masked = plain[0]
+    _number, row_cells, name, origin, arrived, id_number, bidx, masked = plain[0]
     assert (name, origin, arrived) == (
         clean_name(row_cells[0]),
         clean_text(row_cells[3]),
