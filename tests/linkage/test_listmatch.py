@@ -216,3 +216,36 @@ def test_postgres_reads_the_copy_text_back_as_the_values() -> None:
         )
         cur.execute("SELECT a, b, c, d FROM u")
         assert cur.fetchone() == (10, None, "x\ry", 0.5)
+
+
+@pytest.mark.django_db
+def test_a_failed_background_write_undoes_the_whole_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry batch the server refuses (written by the thread) is raised in the match and
+    nothing of the list is left: all or nothing, the index read in the background too."""
+    from django.db import DatabaseError, connection
+
+    from linli.linkage import listmatch
+    from linli.linkage import services as svc
+    from linli.linkage.models import WatchList, WatchListEntry
+    from tests.factories import make_world
+    from tests.linkage.test_match import write_list
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the background writes are PostgreSQL's")
+    world = make_world()
+    path = write_list(tmp_path / "list.csv", world, member_id=world.a.member.reveal_national_id())
+    monkeypatch.setattr(listmatch, "SCAN_FROM_ROWS", 0)
+    real = listmatch.exact_lines
+    monkeypatch.setattr(
+        listmatch, "exact_lines", lambda *a: [line + "\textra" for line in real(*a)]
+    )
+    with pytest.raises(DatabaseError):
+        svc.watch_list_match(actor=None, path=path, list_name="坏名单", area=world.community)
+    assert not WatchList.objects.filter(name="坏名单").exists()
+    assert not WatchListEntry.objects.exists()
+    monkeypatch.setattr(listmatch, "exact_lines", real)
+    result = svc.watch_list_match(actor=None, path=path, list_name="好名单", area=world.community)
+    assert result.counts["exact"] == 2
+    assert WatchListEntry.objects.filter(watch_list=result.watch_list).count() == 6
