@@ -9,8 +9,10 @@ held whole:
    `QuickIds` from cached parts (region, birth date, sequence) instead of intake's full
    normaliser, and blind-indexed with the key's HMAC states computed once;
 3. the indexes are looked up in the register: a long list reads the area's
-   (id_bidx, status, grid) index whole once into a dict (a hash join, index-only thanks to
-   the covering index of decision 0041), a short one asks for its indexes batch by batch.
+   (id_bidx, status, grid) index whole once into a dict (a hash join; index-only on SQLite
+   thanks to the covering index of decision 0041; on PostgreSQL, where that index lacks the
+   id, read by a thread while the first batch is cleaned), a short one asks for its indexes
+   batch by batch.
    An ID held by a merged (absorbed) record counts for the record it was merged into;
 4. each row's entry is written at once (on PostgreSQL COPY into a staging table by a thread
    while the next batch is cleaned, moved into the entry table in person order at the end;
@@ -458,9 +460,10 @@ class EntrySink:
             work_mem = cur.fetchone()[0]
             # The sort of a million rows in memory, for this statement only.
             cur.execute("SELECT set_config('work_mem', %s, true)", [SORT_WORK_MEM])
+            order = ", ".join(connection.ops.quote_name(c) for c in ("person_id", "row"))
             cur.execute(
                 f"INSERT INTO {self.table} ({self.columns}) "  # noqa: S608
-                f"SELECT {self.columns} FROM {staging} ORDER BY person_id, row"
+                f"SELECT {self.columns} FROM {staging} ORDER BY {order}"
             )
             cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
             cur.execute(f"DROP TABLE {staging}")
