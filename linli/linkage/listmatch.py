@@ -9,19 +9,25 @@ held whole:
    `QuickIds` from cached parts (region, birth date, sequence) instead of intake's full
    normaliser, and blind-indexed with the key's HMAC states computed once;
 3. the indexes are looked up in the register: a long list reads the area's
-   (id_bidx, status, grid) index whole once into a dict (a hash join, index-only thanks to
-   the covering index of decision 0041), a short one asks for its indexes batch by batch.
+   (id_bidx, status, grid) index whole once into a dict (a hash join; index-only on SQLite
+   thanks to the covering index of decision 0041; on PostgreSQL, where that index lacks the
+   id, read by a thread while the first batch is cleaned), a short one asks for its indexes
+   batch by batch.
    An ID held by a merged (absorbed) record counts for the record it was merged into;
-4. each row's entry is written at once (COPY on PostgreSQL, executemany in big batches on
-   SQLite); rows not found by ID are kept for the engine's fuzzy pass at the end, which is
-   the only part that holds rows across batches (with their cells, for the not-found report).
+4. each row's entry is written at once (on PostgreSQL COPY into a staging table by a thread
+   while the next batch is cleaned, moved into the entry table in person order at the end;
+   executemany in big batches on SQLite); rows not found by ID are kept for the engine's
+   fuzzy pass at the end, which is the only part that holds rows across batches (with their
+   cells, for the not-found report).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,10 +48,14 @@ BATCH_ROWS = 50_000
 SCAN_FROM_ROWS = 20_000
 #: IDs asked for in one query when a short list is looked up batch by batch.
 _IN_CHUNK = 500
+#: PostgreSQL's work_mem for sorting a list's entries into person order (decision 0046).
+SORT_WORK_MEM = "256MB"
 #: SQLite page cache while entries are written (KiB).
 SQLITE_CACHE_KIB = 256 * 1024
 
 Progress = Callable[[int, int], None]
+
+_STAGING_NUMBERS = itertools.count(1)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -140,7 +150,11 @@ class ListRow:
 
 class RegisterIds:
     """Blind index → person id among the living persons of an area, merged records counting
-    for the record they were merged into."""
+    for the record they were merged into.
+
+    Read whole (a long list), on PostgreSQL the living persons' indexes are read by a thread
+    on the match's own connection and transaction while the caller cleans the first rows
+    (the server scans, the client cleans); `wait` joins it before the first lookup."""
 
     def __init__(self, area: Area, *, whole: bool) -> None:
         self.area = area
@@ -149,8 +163,12 @@ class RegisterIds:
         )
         self.whole = whole
         self.index: dict[str, int] = {}
+        self._pending: tuple[threading.Thread, list[BaseException]] | None = None
         if whole:
-            self._read(self._queryset(), None)
+            if connection.vendor == "postgresql":
+                self._read_living_in_background()
+            else:
+                self._read(self._queryset(), None)
 
     def _queryset(self) -> Any:
         qs = Person.objects.filter(
@@ -175,6 +193,50 @@ class RegisterIds:
             self._survivors(merged, found)
         return found
 
+    def _read_living_in_background(self) -> None:
+        """Start reading (id_bidx, id) of the area's living persons (the grids in the WHERE
+        clause, for the root too); `wait` adds the merged records' survivors."""
+        connection.ensure_connection()
+        raw = connection.connection  # psycopg's connection: thread-safe, one transaction
+        qn = connection.ops.quote_name
+        sql = (
+            f"SELECT {qn('id_bidx')}, {qn('id')} FROM {qn(Person._meta.db_table)} "  # noqa: S608
+            f"WHERE {qn('id_bidx')} IS NOT NULL AND {qn('status')} = %s "
+            f"AND {qn('grid_id')} = ANY(%s)"
+        )
+        params = [str(PersonStatus.LIVING), sorted(self.grids)]
+        index, outcome = self.index, []
+
+        def run() -> None:
+            try:
+                with raw.cursor() as cur:
+                    cur.execute(sql, params)
+                    index.update(cur.fetchall())
+            except BaseException as exc:  # handed to the caller by wait()
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="linli-list-index", daemon=True)
+        thread.start()
+        self._pending = (thread, outcome)
+
+    def wait(self, *, raise_errors: bool = True) -> None:
+        """Wait for the background read (if any), raise what it raised, then add the merged
+        records of the area (few) for their survivors."""
+        if self._pending is None:
+            return
+        thread, outcome = self._pending
+        self._pending = None
+        thread.join()
+        if not raise_errors:
+            return
+        if outcome:
+            with connection.wrap_database_errors:
+                raise outcome[0]
+        merged = Person.objects.filter(
+            id_bidx__isnull=False, status=PersonStatus.MERGED, grid_id__in=self.grids
+        ).order_by()
+        self._read(merged.values_list("id_bidx", "id", "grid_id", "status"), None)
+
     def _survivors(self, merged: list[tuple[str, int]], found: dict[str, int]) -> None:
         from linli.register.selectors import merge_survivors
 
@@ -191,6 +253,7 @@ class RegisterIds:
     def lookup(self, wanted: Iterable[str]) -> dict[str, int]:
         """The wanted indexes that are in the register (all of the index when read whole)."""
         if self.whole:
+            self.wait()
             return self.index
         ordered = sorted(set(wanted))
         found: dict[str, int] = {}
@@ -218,31 +281,112 @@ ENTRY_COLUMNS = (
 )
 
 
+#: Characters a value must not carry raw in COPY's text format, and how they are written.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_line(values: Sequence[Any]) -> str:
+    """One row in PostgreSQL COPY's text format (without the newline): NULL as \\N, text
+    escaped, numbers as Python writes them, datetimes in ISO 8601 with their offset."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("\\N")
+        elif isinstance(v, str):
+            out.append(v.translate(_COPY_ESCAPES))
+        elif isinstance(v, dt.datetime | dt.date):
+            out.append(v.isoformat())
+        else:
+            out.append(str(v))
+    return "\t".join(out)
+
+
+#: An exact hit's entry: (row, name, id_masked, phone_masked, origin, arrived, person id).
+Hit = tuple[int, str, str, str, str, str, int]
+
+
+def exact_lines(watch_list_id: int, hits: list[Hit], now: dt.datetime) -> list[str]:
+    """The COPY text of exact hits' entries (result exact, score 1, reason id_exact): one
+    format string per row; a row whose values hold a character COPY must escape goes
+    through `copy_line`."""
+    stamp = now.isoformat()
+    head, tail = f"{watch_list_id}\t", f"\t1.0\t{_EXACT_REASONS}\t{stamp}\t{stamp}"
+    exact = EntryResult.EXACT.value
+    lines = []
+    for row, name, id_masked, phone_masked, origin, arrived, pk in hits:
+        line = (
+            f"{head}{row}\t{name}\t{id_masked}\t{phone_masked}\t{origin}\t{arrived}"
+            f"\t{exact}\t{pk}{tail}"
+        )
+        if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != 12:
+            values = (watch_list_id, row, name, id_masked, phone_masked, origin, arrived)
+            line = copy_line((*values, exact, pk, 1.0, _EXACT_REASONS, stamp, stamp))
+        lines.append(line)
+    return lines
+
+
 class EntrySink:
-    """Writes entries as plain tuples in `ENTRY_COLUMNS` order: COPY on PostgreSQL,
-    executemany in big batches elsewhere (a million model instances would cost more than the
-    match). ``write=False`` only counts them (the benchmark's core case)."""
+    """Writes entries in `ENTRY_COLUMNS` order, never through model instances (a million of
+    them would cost more than the match). ``write=False`` only counts them (the benchmark's
+    core case).
+
+    PostgreSQL (decision 0046): each batch is made into COPY text here and written by a
+    thread on the same connection and transaction into a temporary staging table (no index,
+    no constraint, no WAL) while the caller cleans the next batch (as decision 0045's
+    `Inserts.flush(background=True)`). `finish` then moves all of them into the entry table
+    in one INSERT … SELECT ordered by person, so the person index grows in order and the
+    foreign-key checks (one per row, each locking its person row) walk the register's pages
+    in order instead of at random, which in list order rewrote each page many times over
+    and filled the WAL with page images. An error in the thread is raised by the next
+    `exact`/`put` or by `wait`/`finish`. SQLite: tuples, one executemany per batch,
+    synchronously (the order does not matter there: no row locks, no page images).
+    """
 
     def __init__(self, *, write: bool = True) -> None:
         self.write = write
         self.count = 0
+        self.postgres = connection.vendor == "postgresql"
         self._cache_raised = False
         self._cache_was = 0
+        self._constraints: str | None = None
+        self._staging: str | None = None
+        self._pending: tuple[threading.Thread, list[BaseException]] | None = None
         qn = connection.ops.quote_name
         self.table = qn(WatchListEntry._meta.db_table)
         self.columns = ", ".join(qn(c) for c in ENTRY_COLUMNS)
 
+    def exact(self, watch_list_id: int, hits: list[Hit], now: dt.datetime) -> None:
+        """Entries of rows found by ID: result exact, score 1, reason id_exact."""
+        self.count += len(hits)
+        if not self.write or not hits:
+            return
+        if not self.postgres:
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            result = EntryResult.EXACT
+            self._insert(
+                [
+                    (watch_list_id, *h[:6], result, h[6], 1.0, _EXACT_REASONS, stamp, stamp)
+                    for h in hits
+                ]
+            )
+            return
+        lines = exact_lines(watch_list_id, hits, now)
+        self._copy(lines)
+
     def put(self, rows: list[tuple[Any, ...]]) -> None:
+        """Entries given whole, as tuples in `ENTRY_COLUMNS` order (created_at and
+        updated_at as datetimes)."""
         self.count += len(rows)
         if not self.write or not rows:
             return
+        if self.postgres:
+            self._copy([copy_line(r) for r in rows])
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        self._insert([(*r[:-2], adapt(r[-2]), adapt(r[-1])) for r in rows])
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         with connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                # Identifiers come from model metadata; values travel as COPY data.
-                with cur.cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
-                    for r in rows:
-                        copy.write_row(r)
-                return
             if not self._cache_raised:
                 # Each entry's foreign-key check and person index insert lands on a random
                 # page of a million-row table: SQLite's default 2 MB page cache thrashes.
@@ -256,6 +400,89 @@ class EntrySink:
                 f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})",  # noqa: S608
                 rows,
             )
+
+    def _constraint_names(self) -> str:
+        """The entry table's deferred foreign keys, quoted, comma-separated."""
+        if self._constraints is None:
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+                    "AND condeferred AND conrelid = %s::regclass ORDER BY conname",
+                    [WatchListEntry._meta.db_table],
+                )
+                names = [connection.ops.quote_name(r[0]) for r in cur.fetchall()]
+            self._constraints = ", ".join(names)
+        return self._constraints
+
+    def _copy(self, lines: list[str]) -> None:
+        self.wait()
+        if self._staging is None:
+            self._staging = self._create_staging()
+        data = ("\n".join(lines) + "\n").encode()
+        # Identifiers come from model metadata and a counter; values travel as COPY data.
+        sql = f"COPY {self._staging} ({self.columns}) FROM STDIN"
+        raw = connection.connection  # psycopg's connection: thread-safe, one transaction
+        outcome: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with raw.cursor() as cur, cur.copy(sql) as copy:
+                    copy.write(data)
+            except BaseException as exc:  # handed to the caller by wait()
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="linli-list-entries", daemon=True)
+        thread.start()
+        self._pending = (thread, outcome)
+
+    def _create_staging(self) -> str:
+        """A temporary table of the entry columns (no index, no constraint, not WAL-logged,
+        dropped at the end of the transaction whatever happens)."""
+        name = connection.ops.quote_name(f"linli_list_entries_{next(_STAGING_NUMBERS)}")
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {self.columns} FROM {self.table} WITH NO DATA"
+            )
+        return name
+
+    def finish(self) -> None:
+        """Wait for the last batch; on PostgreSQL move the staged entries into the entry
+        table in person order and check their foreign keys there and then (raising
+        IntegrityError for a broken one), each deferred again after."""
+        self.wait()
+        if self._staging is None:
+            return
+        staging, self._staging = self._staging, None
+        constraints = self._constraint_names()
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('work_mem')")
+            work_mem = cur.fetchone()[0]
+            # The sort of a million rows in memory, for this statement only.
+            cur.execute("SELECT set_config('work_mem', %s, true)", [SORT_WORK_MEM])
+            order = ", ".join(connection.ops.quote_name(c) for c in ("person_id", "row"))
+            cur.execute(
+                f"INSERT INTO {self.table} ({self.columns}) "  # noqa: S608
+                f"SELECT {self.columns} FROM {staging} ORDER BY {order}"
+            )
+            cur.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+            cur.execute(f"DROP TABLE {staging}")
+            if constraints:
+                # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
+                cur.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
+                cur.execute(f"SET CONSTRAINTS {constraints} DEFERRED")
+
+    def wait(self, *, raise_errors: bool = True) -> None:
+        """Wait for the batch being written (if any); raise, as Django's database errors,
+        what writing it raised."""
+        if self._pending is None:
+            return
+        thread, outcome = self._pending
+        self._pending = None
+        thread.join()
+        if outcome and raise_errors:
+            with connection.wrap_database_errors:
+                raise outcome[0]
 
     def restore_cache(self) -> None:
         if self._cache_raised:
@@ -298,91 +525,62 @@ def match_records(
     progress: Progress | None = None,
 ) -> Outcome:
     """Clean, look up and record every row of a list; see the module's docstring."""
-    from linli.intake.normalise import clean_name, clean_text
-
     today = timezone.localdate()
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = timezone.now()
     quick = QuickIds(today)
     id_index = blind_indexer("national_id")
     register = RegisterIds(area, whole=estimated >= SCAN_FROM_ROWS)
     counts = dict.fromkeys(("rows", "exact", "probable", "not_found", "rejected"), 0)
     rest: list[ListRow] = []
     rejected: list[ListRow] = []
-    ci_name, ci_id, ci_phone, ci_origin, ci_arrived = (
-        columns.get(f, -1) for f in ("name", "national_id", "phone", "origin", "arrived")
-    )
-    plain_name, needs_clean = _PLAIN_NAME.fullmatch, _NEEDS_CLEAN.search
-    exact, not_found = EntryResult.EXACT, EntryResult.NOT_FOUND
     done = 0
-    if progress is not None:
-        progress(0, estimated)
-    for batch in _batches(records):
-        cleaned: list[ListRow] = []
-        hits: list[tuple[Any, ...]] = []
-        for number, cells in batch:
-            name = cells[ci_name] if ci_name >= 0 else ""
-            if not plain_name(name):
-                name = clean_name(name)
-            origin = cells[ci_origin] if ci_origin >= 0 else ""
-            if needs_clean(origin):
-                origin = clean_text(origin)
-            arrived = cells[ci_arrived] if ci_arrived >= 0 else ""
-            if needs_clean(arrived):
-                arrived = clean_text(arrived)
-            row = ListRow(number, cells, name, origin=origin[:200], arrived=arrived[:64])
-            raw_id = cells[ci_id] if ci_id >= 0 else ""
-            number_ok = quick.check(raw_id) if raw_id else None
-            if number_ok is not None:
-                row.id_number = number_ok
-                row.id_bidx = id_index(number_ok)
-                # core.identity.mask_national_id of an 18-character ID, inline.
-                row.id_masked = number_ok[:4] + "**********" + number_ok[14:]
-            elif raw_id.strip():
-                _slow_id(row, raw_id.strip(), id_index)
-            if ci_phone >= 0 and cells[ci_phone].strip():
-                _phone(row, cells[ci_phone])
-            if not row.name and not row.id_number and not row.phone:
-                row.problem = "empty"
-            cleaned.append(row)
-        found = register.lookup(r.id_bidx for r in cleaned if r.id_bidx)
-        for r in cleaned:
-            pk = found.get(r.id_bidx) if r.id_bidx else None
-            if pk is not None:
-                hits.append(
-                    (
-                        watch_list_id,
-                        r.row,
-                        r.name[:64],
-                        r.id_masked,
-                        r.phone_masked,
-                        r.origin,
-                        r.arrived,
-                        exact,
-                        pk,
-                        1.0,
-                        _EXACT_REASONS,
-                        now,
-                        now,
-                    )
-                )
-            elif r.problem:
-                r.result = EntryResult.REJECTED
-                rejected.append(r)
-            else:
-                r.result = not_found
-                rest.append(r)
-        sink.put(hits)
-        counts["exact"] += len(hits)
-        done += len(batch)
+    try:
         if progress is not None:
-            progress(done, max(estimated, done))
-    if rest:
-        from linli.linkage.services import _fuzzy
+            progress(0, estimated)
+        for batch in _batches(records):
+            plain, other = _clean(batch, columns, quick, id_index)
+            found = register.lookup([r[6] for r in plain] + [r.id_bidx for r in other if r.id_bidx])
+            hits: list[Hit] = []
+            for number, cells, name, origin, arrived, id_number, bidx, masked in plain:
+                pk = found.get(bidx)
+                if pk is not None:
+                    hits.append((number, name, masked, "", origin, arrived, pk))
+                else:
+                    row = ListRow(number, cells, name, id_number, bidx, masked)
+                    row.origin, row.arrived, row.result = origin, arrived, EntryResult.NOT_FOUND
+                    rest.append(row)
+            for r in other:
+                pk = found.get(r.id_bidx) if r.id_bidx else None
+                if pk is not None:
+                    hits.append(
+                        (r.row, r.name[:64], r.id_masked, r.phone_masked, r.origin, r.arrived, pk)
+                    )
+                elif r.problem:
+                    r.result = EntryResult.REJECTED
+                    rejected.append(r)
+                else:
+                    r.result = EntryResult.NOT_FOUND
+                    rest.append(r)
+            sink.exact(watch_list_id, hits, now)
+            counts["exact"] += len(hits)
+            done += len(batch)
+            if progress is not None:
+                progress(done, max(estimated, done))
+        register.wait()
+        if rest:
+            from linli.linkage.services import _fuzzy
 
-        living = Person.objects.filter(grid__path__startswith=area.path, status=PersonStatus.LIVING)
-        _fuzzy(rest, living)
-    tail = rest + rejected
-    sink.put([_entry(watch_list_id, r, now) for r in tail])
+            living = Person.objects.filter(
+                grid__path__startswith=area.path, status=PersonStatus.LIVING
+            )
+            _fuzzy(rest, living)
+        tail = rest + rejected
+        sink.put([_entry(watch_list_id, r, now) for r in tail])
+        sink.finish()
+    finally:
+        # Nothing may be left running on the connection when the transaction is left.
+        register.wait(raise_errors=False)
+        sink.wait(raise_errors=False)
     counts["rows"] = done
     counts["rejected"] = len(rejected)
     counts["probable"] = sum(r.result == EntryResult.PROBABLE for r in rest)
@@ -391,6 +589,70 @@ def match_records(
     if progress is not None:
         progress(done, done)
     return Outcome(counts, missing)
+
+
+#: A plainly typed row: (row, cells, name, origin, arrived, ID, blind index, masked ID).
+_Plain = tuple[int, Sequence[str], str, str, str, str, str, str]
+
+
+def _clean(
+    batch: list[tuple[int, Sequence[str]]],
+    columns: dict[str, int],
+    quick: QuickIds,
+    id_index: Callable[[str], str],
+) -> tuple[list[_Plain], list[ListRow]]:
+    """Clean a batch of rows. The rows typed plainly (a name of CJK ideographs, a valid ID
+    as `QuickIds` reads it, no phone, where-from and when needing no cleaning: what
+    intake's cleaners would leave as they are) come back as light tuples; every other row
+    as a `ListRow`, through intake's cleaners (which say what is wrong)."""
+    from linli.intake.normalise import clean_name, clean_text
+
+    ci_name, ci_id, ci_phone, ci_origin, ci_arrived = (
+        columns.get(f, -1) for f in ("name", "national_id", "phone", "origin", "arrived")
+    )
+    plain_name, needs_clean, check = _PLAIN_NAME.fullmatch, _NEEDS_CLEAN.search, quick.check
+    plain: list[_Plain] = []
+    other: list[ListRow] = []
+    for number, cells in batch:
+        name = cells[ci_name] if ci_name >= 0 else ""
+        origin = cells[ci_origin] if ci_origin >= 0 else ""
+        arrived = cells[ci_arrived] if ci_arrived >= 0 else ""
+        raw_id = cells[ci_id] if ci_id >= 0 else ""
+        number_ok = check(raw_id) if raw_id else None
+        if (
+            number_ok is not None
+            and plain_name(name)
+            and not needs_clean(origin)
+            and not needs_clean(arrived)
+            and (ci_phone < 0 or not cells[ci_phone])
+            and len(origin) <= 200
+            and len(arrived) <= 64
+        ):
+            # core.identity.mask_national_id of an 18-character ID, inline.
+            masked = number_ok[:4] + "**********" + number_ok[14:]
+            plain.append(
+                (number, cells, name, origin, arrived, number_ok, id_index(number_ok), masked)
+            )
+            continue
+        if not plain_name(name):
+            name = clean_name(name)
+        if needs_clean(origin):
+            origin = clean_text(origin)
+        if needs_clean(arrived):
+            arrived = clean_text(arrived)
+        row = ListRow(number, cells, name, origin=origin[:200], arrived=arrived[:64])
+        if number_ok is not None:
+            row.id_number = number_ok
+            row.id_bidx = id_index(number_ok)
+            row.id_masked = number_ok[:4] + "**********" + number_ok[14:]
+        elif raw_id.strip():
+            _slow_id(row, raw_id.strip(), id_index)
+        if ci_phone >= 0 and cells[ci_phone].strip():
+            _phone(row, cells[ci_phone])
+        if not row.name and not row.id_number and not row.phone:
+            row.problem = "empty"
+        other.append(row)
+    return plain, other
 
 
 def _entry(watch_list_id: int, r: ListRow, now: Any) -> tuple[Any, ...]:
