@@ -19,6 +19,7 @@ Prints one JSON line. The database named in --pg is dropped and created from the
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -67,6 +68,9 @@ def main() -> None:
     parser.add_argument("--file", required=True)
     parser.add_argument("--rows", type=int, default=0, help="write the file with this many rows")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN _match's queries")
+    parser.add_argument(
+        "--no-analyze", action="store_true", help="without the in-transaction ANALYZE (0047)"
+    )
     args = parser.parse_args()
     file = Path(args.file)
     if not file.exists():
@@ -84,6 +88,8 @@ def main() -> None:
     from linli.intake import bulk, writer
     from linli.intake.services import people_import
 
+    if args.no_analyze:
+        bulk.ANALYZE_MIN_ROWS = 10**12
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         (pid,) = cur.fetchone()
@@ -109,8 +115,12 @@ def main() -> None:
     bulk._write = write
     match = writer.Writer._match
 
+    marks: list[tuple[int, float, float, float]] = []  # rows read, server CPU, match CPU, s
+
     def timed_match(self: Any, items: Any) -> None:
-        if args.explain and self.counts["read"] % 100_000 < self.batch_rows:
+        if 0 < self.counts["read"] % 100_000 <= self.batch_rows:
+            marks.append((self.counts["read"], _cpu(pid), stages["match"], time.perf_counter()))
+        if args.explain and 0 < self.counts["read"] % 100_000 <= self.batch_rows:
             plans.append(_explain(items, self.counts["read"]))
         c0, t0 = _cpu(pid), time.perf_counter()
         match(self, items)
@@ -145,6 +155,16 @@ def main() -> None:
         "match_wall_s": round(sum(match_wall), 2),
         "load": os.getloadavg(),
     }
+    # Per stretch of ~100,000 rows: server CPU per row, of it the lookups', and wall time.
+    out["stretches"] = [
+        {
+            "rows": f"{a[0]}-{b[0]}",
+            "server_us_per_row": round((b[1] - a[1]) / (b[0] - a[0]) * 1e6, 1),
+            "match_us_per_row": round((b[2] - a[2]) / (b[0] - a[0]) * 1e6, 1),
+            "seconds": round(b[3] - a[3], 1),
+        }
+        for a, b in itertools.pairwise(marks)
+    ]
     for plan in plans:
         print(plan, file=sys.stderr)
     print(json.dumps(out))
@@ -152,6 +172,7 @@ def main() -> None:
 
 def _explain(items: Any, read: int) -> str:
     """The plans of _match's three queries for this batch, as the import runs them."""
+    from django.core.exceptions import EmptyResultSet
     from django.db import connection
 
     from linli.register.models import Household, HouseholdStatus, Person, PersonStatus
@@ -171,7 +192,10 @@ def _explain(items: Any, read: int) -> str:
     out = [f"--- plans at {read} rows read"]
     with connection.cursor() as cur:
         for qs in queries:
-            sql, params = qs.query.sql_with_params()
+            try:
+                sql, params = qs.query.sql_with_params()
+            except EmptyResultSet:
+                continue
             cur.execute(f"EXPLAIN {sql}", params)
             out.extend(r[0] for r in cur.fetchall() if "->" in r[0] or "Scan" in r[0])
     return "\n".join(out)

@@ -217,7 +217,7 @@ class Person(ScopedModel):
     name_pinyin = models.CharField(max_length=128, editable=False)
     name_initials = models.CharField(max_length=32, editable=False)
     id_sealed = models.BinaryField(null=True, editable=False)
-    # Unique through Meta.constraints (register_person_bidx_unique, with status and grid).
+    # Unique through Meta.constraints: `unique=True` would add a pattern_ops copy too.
     id_bidx = models.CharField(max_length=32, null=True, blank=True, editable=False)
     id_masked = models.CharField(_("national ID"), max_length=18, blank=True, editable=False)
     id_tail = models.CharField(max_length=4, blank=True, editable=False)
@@ -285,16 +285,13 @@ class Person(ScopedModel):
                 condition=models.Q(merged_into__isnull=False),
                 name="register_person_merged_into",
             ),
+            # Covers the exact-ID lookup of a received list (linkage._register_ids): the join
+            # on id_bidx reads status and grid from the index alone (decision 0041). Kept
+            # beside the unique index (0047): SQLite has no INCLUDE columns for a unique index.
+            models.Index(fields=["id_bidx", "status", "grid"], name="register_person_bidx_cover"),
         ]
         constraints = [
-            # One index for the uniqueness of the ID and for the exact-ID lookup of a received
-            # list (linkage._register_ids), which reads status and grid from the index alone
-            # (decisions 0041, 0047). SQLite keeps the unique index without the extra columns.
-            models.UniqueConstraint(
-                fields=["id_bidx"],
-                include=["status", "grid"],
-                name="register_person_bidx_unique",
-            ),
+            models.UniqueConstraint(fields=["id_bidx"], name="register_person_id_bidx_unique"),
         ]
         verbose_name = _("person")
 
