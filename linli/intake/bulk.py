@@ -277,8 +277,7 @@ class Inserts:
         tables = [m._meta.db_table for m in grown]
         quote = connection.ops.quote_name
         targets = ", ".join(
-            f"{quote(m._meta.db_table)} "
-            f"({', '.join(quote(m._meta.get_field(f).column) for f in columns[m])})"
+            f"{quote(m._meta.db_table)} ({', '.join(quote(_column(m, f)) for f in columns[m])})"
             for m in grown
         )
         with connection.cursor() as cur:
@@ -317,6 +316,12 @@ def _write(raw: Any, work: list[tuple[str, list[tuple[Any, ...]]]], constraints:
             # Names from the catalogue, quoted; SET CONSTRAINTS takes no parameters.
             cur.execute(f"SET CONSTRAINTS {constraints} IMMEDIATE")
             cur.execute(f"SET CONSTRAINTS {constraints} DEFERRED")
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column
+    return str(field.column)
 
 
 def _same(value: Any) -> Any:

@@ -217,8 +217,11 @@ class Person(ScopedModel):
     name_pinyin = models.CharField(max_length=128, editable=False)
     name_initials = models.CharField(max_length=32, editable=False)
     id_sealed = models.BinaryField(null=True, editable=False)
-    # Unique through Meta.constraints: `unique=True` would add a pattern_ops copy too.
-    id_bidx = models.CharField(max_length=32, null=True, blank=True, editable=False)
+    # Unique through Meta.constraints (`unique=True` would add a pattern_ops copy too); NULL
+    # for people without an ID, so that many of them can be registered.
+    id_bidx = models.CharField(  # noqa: DJ001
+        max_length=32, null=True, blank=True, editable=False
+    )
     id_masked = models.CharField(_("national ID"), max_length=18, blank=True, editable=False)
     id_tail = models.CharField(max_length=4, blank=True, editable=False)
     birth_date = models.DateField(_("birth date"), null=True, blank=True, db_index=True)
