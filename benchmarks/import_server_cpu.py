@@ -120,6 +120,7 @@ def main() -> None:
     def timed_match(self: Any, items: Any) -> None:
         if 0 < self.counts["read"] % 100_000 <= self.batch_rows:
             marks.append((self.counts["read"], _cpu(pid), stages["match"], time.perf_counter()))
+            print("mark", *marks[-1], flush=True, file=sys.stderr)  # progress, while it runs
         if args.explain and 0 < self.counts["read"] % 100_000 <= self.batch_rows:
             plans.append(_explain(items, self.counts["read"]))
         c0, t0 = _cpu(pid), time.perf_counter()
