@@ -99,6 +99,9 @@ TEMPLATES = [
 _sqlite_path = VAR_DIR / "linli.sqlite3"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if os.environ.get("LINLI_TEST_DATABASE_NAME"):
+        # The test run's database (default: "test_" + the database's name).
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["LINLI_TEST_DATABASE_NAME"]}
 else:
     DATABASES = {
         "default": {

@@ -654,6 +654,14 @@ _PERSON_COLUMNS = (
     "phone_tail",
     "provenance",
 )
+#: What `_match` filters and joins on, per table the import writes in volume: the columns
+#: analysed when a table doubled (decision 0047).
+_LOOKUP_COLUMNS: dict[type[Model], tuple[str, ...]] = {
+    Dwelling: ("id",),
+    Household: ("id", "dwelling", "status"),
+    Person: ("id", "id_bidx", "household", "status"),
+}
+
 _EVENT_COLUMNS = (
     "id",
     "kind",
@@ -721,6 +729,8 @@ class Writer:
         #: transaction, so a dry run leaves the trace too).
         self.refused: list[Person] = []
         self._pending_households: list[Home] = []
+        #: (rows read, tables) of each in-transaction ANALYZE (`_analyze`).
+        self.analysed: list[tuple[int, list[str]]] = []
         self._moved_into = self._registered_at = ""
         #: 人员类别 cells already read (see clean_row).
         self._categories: dict[str, tuple[str, tuple[Tag, ...]]] = {}
@@ -797,6 +807,7 @@ class Writer:
             raise
         self._written(previous)
         self.inserts.flush()  # this batch's new dwellings, before looking up their households
+        self._analyze()
         self._match(items)
         done = _Batch(first=rows[0].number, last=rows[-1].number)
         creates, updates, moves = self._classify(items)
@@ -813,6 +824,13 @@ class Writer:
             self._audit(done)
         # Written (and their references checked) while the next batch is read and cleaned.
         self.inserts.flush(check=True, background=True)
+
+    def _analyze(self) -> None:
+        """Give the planner statistics of the rows this import wrote so far, once a table
+        doubled (decision 0047); the batch lookups of a large import keep their index plans."""
+        analysed = self.inserts.analyze_grown(_LOOKUP_COLUMNS)
+        if analysed:
+            self.analysed.append((self.counts["read"], analysed))
 
     def _written(self, rows_at: tuple[int, int]) -> None:
         """Wait for the previous batch's rows to be written; when that failed, the failure

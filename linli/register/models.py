@@ -97,7 +97,10 @@ class DwellingUse(models.TextChoices):
 class Dwelling(ScopedModel):
     """A dwelling (房屋): a flat or room people can live in."""
 
-    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="dwellings")
+    # No index of its own: unique_dwelling_number starts with building_id (decision 0047).
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="dwellings", db_index=False
+    )
     entrance = models.ForeignKey(
         Entrance, null=True, blank=True, on_delete=models.PROTECT, related_name="dwellings"
     )
@@ -110,7 +113,8 @@ class Dwelling(ScopedModel):
     floor_area = models.DecimalField(
         _("floor area (m²)"), max_digits=7, decimal_places=2, null=True, blank=True
     )
-    address = models.CharField(_("address"), max_length=200, db_index=True)
+    # Indexed in Meta.indexes: the plain index only (no varchar_pattern_ops copy; decision 0047).
+    address = models.CharField(_("address"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +126,10 @@ class Dwelling(ScopedModel):
             models.UniqueConstraint(
                 fields=["building", "entrance", "number"], name="unique_dwelling_number"
             )
+        ]
+        indexes = [
+            # ORDER BY address LIMIT 20 of the address pickers (workbench households/persons).
+            models.Index(fields=["address"], name="register_dwelling_address"),
         ]
         verbose_name = _("dwelling")
 
@@ -202,18 +210,26 @@ class Person(ScopedModel):
     """
 
     name = models.CharField(_("name"), max_length=64)
-    name_pinyin = models.CharField(max_length=128, db_index=True, editable=False)
-    name_initials = models.CharField(max_length=32, db_index=True, editable=False)
+    # The indexes of these text columns are declared in Meta.indexes: plain btrees only.
+    # `db_index=True` would add a varchar_pattern_ops copy of each on PostgreSQL, which only
+    # LIKE 'x%' uses, and no query does (prefixes are ranges; tails use = or LIKE '%x').
+    # Decision 0047 lists every index of the table and the query it serves.
+    name_pinyin = models.CharField(max_length=128, editable=False)
+    name_initials = models.CharField(max_length=32, editable=False)
     id_sealed = models.BinaryField(null=True, editable=False)
-    id_bidx = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
+    # Unique through Meta.constraints (`unique=True` would add a pattern_ops copy too); NULL
+    # for people without an ID, so that many of them can be registered.
+    id_bidx = models.CharField(  # noqa: DJ001
+        max_length=32, null=True, blank=True, editable=False
+    )
     id_masked = models.CharField(_("national ID"), max_length=18, blank=True, editable=False)
-    id_tail = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    id_tail = models.CharField(max_length=4, blank=True, editable=False)
     birth_date = models.DateField(_("birth date"), null=True, blank=True, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     phone_sealed = models.BinaryField(null=True, editable=False)
-    phone_bidx = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    phone_bidx = models.CharField(max_length=32, blank=True, editable=False)
     phone_masked = models.CharField(_("phone"), max_length=16, blank=True, editable=False)
-    phone_tail = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    phone_tail = models.CharField(max_length=4, blank=True, editable=False)
     residency = models.CharField(
         _("residency"), max_length=16, choices=Residency.choices, default=Residency.REGISTERED
     )
@@ -226,7 +242,10 @@ class Person(ScopedModel):
     relation = models.CharField(
         _("relation to householder"), max_length=16, choices=Relation.choices, blank=True
     )
-    grid = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="persons")
+    # No index of its own: (grid, status) starts with it (decision 0047).
+    grid = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="persons", db_index=False
+    )
     notes = models.TextField(_("notes"), blank=True)
     # Addresses as the person's papers or a received ledger write them (户籍地址, 现居住地址):
     # free text, not a place in the register (the dwelling is the household's). Personal data
@@ -236,8 +255,15 @@ class Person(ScopedModel):
     provenance = models.JSONField(default=dict, blank=True, editable=False)
     # Set when linli.linkage merged this record into another (status "merged"); kept, not
     # deleted, so the merge can be undone exactly.
+    # Indexed only where set (Meta.indexes): nearly every row has none.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     tags: models.ManyToManyField[Tag, PersonTag] = models.ManyToManyField(
         "Tag", through="PersonTag", related_name="persons"
@@ -252,9 +278,23 @@ class Person(ScopedModel):
         indexes = [
             models.Index(fields=["grid", "status"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["name_pinyin"], name="register_person_pinyin"),
+            models.Index(fields=["name_initials"], name="register_person_initials"),
+            models.Index(fields=["id_tail"], name="register_person_id_tail"),
+            models.Index(fields=["phone_bidx"], name="register_person_phone_bidx"),
+            models.Index(fields=["phone_tail"], name="register_person_phone_tail"),
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="register_person_merged_into",
+            ),
             # Covers the exact-ID lookup of a received list (linkage._register_ids): the join
-            # on id_bidx reads status and grid from the index alone (decision 0041).
+            # on id_bidx reads status and grid from the index alone (decision 0041). Kept
+            # beside the unique index (0047): SQLite has no INCLUDE columns for a unique index.
             models.Index(fields=["id_bidx", "status", "grid"], name="register_person_bidx_cover"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_bidx"], name="register_person_id_bidx_unique"),
         ]
         verbose_name = _("person")
 

@@ -476,3 +476,47 @@ def test_a_building_the_import_creates_grows_to_its_highest_floor(
     assert _reasons(people_import(actor=None, path=high, area=world.a.grid)) == [
         (2, "1号楼 1单元 1701：房号表示第 17 层，但登记的 1号楼 只有 6 层。")
     ]
+
+
+def test_an_import_analyses_the_tables_it_doubled_and_writes_the_same(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: once a written table doubled (and grew by at least 3 rows here), the
+    import analyses it between batches, before the batch's lookups; the rows are the same."""
+    from django.db import connection
+
+    from linli.intake import bulk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE is run on PostgreSQL only; run with DATABASE_URL")
+    with connection.cursor() as cur:
+        # What the table held at its last analysis (earlier tests may have left statistics).
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'register_person'::regclass")
+        held = max(int(cur.fetchone()[0]), 0)
+    n = held + 7
+    lines = [
+        f"析{i},{make_national_id(dt.date(1950, 1, 1) + dt.timedelta(days=i))},,,"
+        f"{i // 100 + 20}号楼,1单元,{i % 100 // 4 + 1}0{i % 4 + 1},户主,"
+        for i in range(n)
+    ]
+    monkeypatch.setattr(writer_module, "BATCH_ROWS", max(2, n // 4))
+    monkeypatch.setattr(bulk, "ANALYZE_MIN_ROWS", 3)
+    seen: list[Writer] = []
+    analyze = Writer._analyze
+
+    def spy(self: Writer) -> None:
+        analyze(self)
+        seen.append(self)
+
+    monkeypatch.setattr(Writer, "_analyze", spy)
+    before = _everything()
+    result = people_import(
+        actor=world.a.worker, path=_csv(tmp_path, "many.csv", lines), area=world.a.grid
+    )
+    assert result.counts == {"read": n, "created": n, "updated": 0, "unchanged": 0, "rejected": 0}
+    analysed = seen[-1].analysed
+    assert "register_person" in {t for _read, tables in analysed for t in tables}
+    assert all(0 < read <= n for read, _tables in analysed)
+    after = _everything()
+    assert after["Person"] - before["Person"] == n
+    assert after["Household"] - before["Household"] == n
