@@ -161,6 +161,9 @@ OBJECT_PAGES: dict[str, IdOf] = {
     "health:results": lambda w, x: x["round_b"].pk,
     "health:person": lambda w, x: w.b.member.pk,
     "health:alert_detail": lambda w, x: x["alert_b"].pk,
+    "health:import_run": lambda w, x: x["import_run_b"].pk,
+    "health:import_run_progress": lambda w, x: x["import_run_b"].pk,
+    "health:import_run_rejects": lambda w, x: x["import_run_b"].pk,
 }
 EXTRA_KWARGS: dict[str, dict[str, str]] = {
     "workbench:person_reveal": {"field": "national_id"},

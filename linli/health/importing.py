@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,18 +163,31 @@ def import_file(
     data: bytes,
     filename: str,
     round: TestRound | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
-    """Import results (into *round*) or vaccinations from a file, all or nothing."""
+    """Import results (into *round*) or vaccinations from a file, all or nothing;
+    *progress(done, total)* is told every few hundred rows (a background run's bar)."""
     if kind == "results" and round is None:
         raise ValueError("results need a round")
     if actor is not None and scope_for(actor, Perm.RECORD_HEALTH).is_empty:
         raise PermissionDenied
     with translation.override("zh-hans"):
-        return _import(actor=actor, kind=kind, data=data, filename=filename, rnd=round)
+        return _import(
+            actor=actor, kind=kind, data=data, filename=filename, rnd=round, progress=progress
+        )
+
+
+_PROGRESS_EVERY = 200
 
 
 def _import(
-    *, actor: Any, kind: str, data: bytes, filename: str, rnd: TestRound | None
+    *,
+    actor: Any,
+    kind: str,
+    data: bytes,
+    filename: str,
+    rnd: TestRound | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
     out = ImportOutcome()
     try:
@@ -210,7 +224,9 @@ def _import(
     seen: dict[tuple[Any, ...], int] = {}
     try:
         with transaction.atomic():
-            for row in table.rows:
+            for done, row in enumerate(table.rows):
+                if progress is not None and done % _PROGRESS_EVERY == 0:
+                    progress(done, out.rows)
                 cells = list(row.cells)
                 try:
                     did = _one(actor, kind, cells, cols, scope, rnd, seen, row.number)

@@ -219,3 +219,47 @@ class PositiveAlert(ScopedModel):
     class Meta:
         ordering = ["status", "-created_at", "-id"]
         verbose_name = _("positive-result alert")
+
+
+class ImportRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the background worker")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Import done")
+    REFUSED = "refused", _("Refused: nothing imported")
+    FAILED = "failed", _("Stopped")
+
+
+class ImportRun(models.Model):
+    """A results or vaccinations file imported in the background (a large file would outlast
+    a web request): what was asked, how it ended, and the refused rows' workbook while it is
+    kept. Only the worker who uploaded it sees it (the rows it imports are theirs to record);
+    the uploaded copy is deleted when the run ends."""
+
+    kind = models.CharField(_("kind"), max_length=16)
+    round = models.ForeignKey(
+        TestRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    stored_file = models.CharField(max_length=500, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportRunStatus.choices, default=ImportRunStatus.QUEUED
+    )
+    rows = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    # The first refused rows' numbers and reasons, for the page (the workbook has them all).
+    refused_preview = models.JSONField(default=list, blank=True)
+    problem = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("health import")
+
+    def __str__(self) -> str:
+        return self.file_name

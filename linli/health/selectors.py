@@ -28,6 +28,7 @@ from linli.accounts.roles import Perm
 from linli.areas.models import Area
 from linli.health.models import (
     AlertStatus,
+    ImportRun,
     PositiveAlert,
     TestRecord,
     TestResult,
@@ -294,3 +295,11 @@ def own_records(person_ids: list[int]) -> QuerySet[TestRecord]:
 
 def own_vaccinations(person_ids: list[int]) -> QuerySet[Vaccination]:
     return Vaccination.objects.filter(person_id__in=person_ids).select_related("person")
+
+
+def import_runs(*, user: Any) -> QuerySet[ImportRun]:
+    """The background imports *user* started (nobody else's: the rows are theirs to record,
+    and a refused rows' workbook holds the file's own rows)."""
+    if not getattr(user, "is_authenticated", False):
+        return ImportRun.objects.none()
+    return ImportRun.objects.filter(created_by=user).select_related("round")

@@ -22,10 +22,18 @@ from linli.core.feedback import add_service_errors, flash_error
 from linli.core.scoping import scope_for
 from linli.emergency import selectors as em_sel
 from linli.health import forms as f
+from linli.health import runs
 from linli.health import selectors as sel
 from linli.health import services as svc
 from linli.health.importing import import_file
-from linli.health.models import AlertStatus, HealthSource, RoundStatus, TestResult
+from linli.health.models import (
+    AlertStatus,
+    HealthSource,
+    ImportRun,
+    ImportRunStatus,
+    RoundStatus,
+    TestResult,
+)
 from linli.portal.views import resident_required
 from linli.workbench.views.common import paginate, perm_required, pk_or_404
 
@@ -217,6 +225,16 @@ def import_view(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         rnd = next((r for r in rounds if str(r.pk) == d["round"]), None)
         upload = d["file"]
+        if upload.size > runs.INLINE_MAX_BYTES:
+            # A large file goes to the background worker: its page shows the progress.
+            run = runs.import_run_queue(
+                actor=user,
+                chunks=upload.chunks(),
+                file_name=upload.name,
+                kind=d["kind"],
+                round=rnd if d["kind"] == "results" else None,
+            )
+            return redirect("health:import_run", pk=run.pk)
         outcome = import_file(
             actor=user,
             kind=d["kind"],
@@ -233,7 +251,48 @@ def import_view(request: HttpRequest) -> HttpResponse:
             return redirect("health:import")
         if outcome.refused:
             request.session[REJECTS_KEY] = base64.b64encode(outcome.refused_workbook()).decode()
-    return render(request, "health/import.html", {"form": form, "outcome": outcome})
+    recent = sel.import_runs(user=user)[:5]
+    return render(request, "health/import.html", {"form": form, "outcome": outcome, "runs": recent})
+
+
+def _run_context(run: ImportRun) -> dict[str, Any]:
+    working = run.status in (ImportRunStatus.QUEUED, ImportRunStatus.RUNNING)
+    return {"run": run, "progress": runs.import_run_progress(run), "working": working}
+
+
+@perm_required(Perm.RECORD_HEALTH)
+def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """A file being imported in the background: its progress (the worker may leave and come
+    back), then what it did or why nothing was imported."""
+    run = get_object_or_404(sel.import_runs(user=request.user), pk=pk)
+    has_file = run.status == ImportRunStatus.REFUSED and runs.refused_path(run.pk).exists()
+    return render(request, "health/import_run.html", {**_run_context(run), "has_file": has_file})
+
+
+@perm_required(Perm.RECORD_HEALTH)
+def import_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar alone (htmx polls it); the page reloads when the status moved on."""
+    run = get_object_or_404(sel.import_runs(user=request.user), pk=pk)
+    context = _run_context(run)
+    response = render(request, "health/_import_progress.html", context)
+    if not context["working"] or request.GET.get("seen", run.status) != run.status:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@perm_required(Perm.RECORD_HEALTH)
+def import_run_rejects(request: HttpRequest, pk: int) -> HttpResponse:
+    """The refused rows of a background run, with reasons (its worker's only)."""
+    run = get_object_or_404(sel.import_runs(user=request.user), pk=pk)
+    path = runs.refused_path(run.pk)
+    if run.status != ImportRunStatus.REFUSED or not path.exists():
+        raise Http404
+    response = HttpResponse(
+        path.read_bytes(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="rejected-rows.xlsx"'
+    return response
 
 
 @perm_required(Perm.RECORD_HEALTH)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from typing import Any
 
 import pytest
@@ -191,3 +192,97 @@ def test_refused_rows_file_holds_no_formula(world: World, rnd: Any) -> None:
     assert all(c.data_type != "f" for c in cells)
     values = [c.value for c in cells]
     assert "'=1+2" in values and "'+S-9" in values
+
+
+def _upload(rows: list[list[str]], name: str = "大文件.csv") -> io.BytesIO:
+    upload = io.BytesIO(_csv(rows, "utf-8-sig"))
+    upload.name = name
+    return upload
+
+
+def test_a_large_file_is_imported_in_the_background_with_its_progress(
+    world: World, rnd: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Above the inline size the upload is stored and queued; the worker lands on the run's
+    page, which shows the bar while it works and the counts once done; the upload is gone."""
+    from linli.health import runs
+    from linli.health.models import ImportRun, ImportRunStatus
+
+    monkeypatch.setattr(runs, "INLINE_MAX_BYTES", 10)
+    c = Client()
+    c.force_login(world.a.worker)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        r = c.post(
+            reverse("health:import"),
+            {"kind": "results", "round": rnd.pk, "file": _upload(_results(world))},
+        )
+    run = ImportRun.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse("health:import_run", args=[run.pk])
+    # Queued, not yet run: the page polls its bar.
+    page = c.get(r["Location"]).content.decode()
+    assert run.status == ImportRunStatus.QUEUED and "hx-trigger" in page
+    assert TestRecord.objects.count() == 0 and len(queued) == 1
+    queued[0]()  # the worker picks it up (huey runs tasks at once in tests)
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.DONE and (run.rows, run.changed) == (2, 2)
+    assert TestRecord.objects.count() == 2 and not run.stored_file
+    assert not any(runs.run_dir(run.pk).glob("upload*"))
+    page = c.get(reverse("health:import_run", args=[run.pk])).content.decode()
+    assert 'id="import-done"' in page and "hx-trigger" not in page
+    bar = c.get(reverse("health:import_run_progress", args=[run.pk]), {"seen": "running"})
+    assert bar["HX-Refresh"] == "true"
+    # The import page lists the worker's recent runs.
+    assert run.file_name in c.get(reverse("health:import")).content.decode()
+
+
+def test_a_refused_background_import_keeps_its_rows_for_its_worker_only(
+    world: World, rnd: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from linli.health import runs
+    from linli.health.models import ImportRun, ImportRunStatus
+
+    monkeypatch.setattr(runs, "INLINE_MAX_BYTES", 10)
+    c = Client()
+    c.force_login(world.a.worker)
+    rows = [*_results(world), ["3", "王五", "110101199003077777", "阴性", "", ""]]
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(
+            reverse("health:import"), {"kind": "results", "round": rnd.pk, "file": _upload(rows)}
+        )
+    run = ImportRun.objects.get()
+    assert run.status == ImportRunStatus.REFUSED and run.refused == 1
+    assert TestRecord.objects.count() == 0  # all or nothing
+    page = c.get(reverse("health:import_run", args=[run.pk])).content.decode()
+    assert "第 4 行" in page and reverse("health:import_run_rejects", args=[run.pk]) in page
+    got = c.get(reverse("health:import_run_rejects", args=[run.pk]))
+    ws = load_workbook(io.BytesIO(got.content)).active
+    assert ws.max_row == 2 and ws[2][0].value == 4
+    # Another worker (grid B) sees none of it.
+    other = Client()
+    other.force_login(world.b.worker)
+    for name in ("health:import_run", "health:import_run_progress", "health:import_run_rejects"):
+        assert other.get(reverse(name, args=[run.pk])).status_code == 404
+    # A day later the daily purge takes the workbook; the run's record stays.
+    assert runs.import_files_purge(now=time.time() + runs.KEEP_SECONDS + 60) >= 1
+    assert not runs.run_dir(run.pk).exists()
+    assert c.get(reverse("health:import_run_rejects", args=[run.pk])).status_code == 404
+    assert ImportRun.objects.filter(pk=run.pk).exists()
+
+
+def test_an_unreadable_large_file_ends_the_run_with_the_reason(
+    world: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from linli.health import runs
+    from linli.health.models import ImportRun, ImportRunStatus
+
+    monkeypatch.setattr(runs, "INLINE_MAX_BYTES", 10)
+    c = Client()
+    c.force_login(world.a.worker)
+    junk = io.BytesIO(b"\x00\x01 not a workbook " * 50)
+    junk.name = "坏文件.xlsx"
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(reverse("health:import"), {"kind": "vaccinations", "file": junk})
+    run = ImportRun.objects.get()
+    assert run.status == ImportRunStatus.FAILED and run.problem
+    page = c.get(reverse("health:import_run", args=[run.pk])).content.decode()
+    assert 'id="import-problem"' in page and Vaccination.objects.count() == 0

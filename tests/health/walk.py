@@ -8,7 +8,15 @@ from typing import Any
 from django.utils import timezone
 
 from linli.health import services as hs
-from linli.health.models import PositiveAlert, TestRecord, TestRound, Vaccination
+from linli.health.models import (
+    ImportRun,
+    ImportRunStatus,
+    PositiveAlert,
+    TestRecord,
+    TestRound,
+    Vaccination,
+)
+from linli.health.runs import refused_path
 from tests.factories import World
 
 
@@ -32,7 +40,25 @@ def health_extras(world: World) -> dict[str, Any]:
         product="乙疫苗",
         vaccinated_on=dt.date(2021, 6, 1),
     )
-    return {"round_b": rnd, "record_b": rec, "alert_b": PositiveAlert.objects.get(record=rec)}
+    # A refused background import of grid B's worker: its page, bar and workbook are theirs.
+    run = ImportRun.objects.create(
+        kind="results",
+        round=rnd,
+        file_name="乙结果.xlsx",
+        status=ImportRunStatus.REFUSED,
+        rows=1,
+        refused=1,
+        refused_preview=[[2, "原因"]],
+        created_by=world.b.worker,
+    )
+    refused_path(run.pk).parent.mkdir(parents=True, exist_ok=True)
+    refused_path(run.pk).write_bytes(b"PK")
+    return {
+        "round_b": rnd,
+        "record_b": rec,
+        "alert_b": PositiveAlert.objects.get(record=rec),
+        "import_run_b": run,
+    }
 
 
 def health_snapshot() -> tuple[Any, ...]:
