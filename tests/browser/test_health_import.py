@@ -44,9 +44,11 @@ def test_a_large_results_file_imports_in_the_background(
     artifacts: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
 ) -> None:
     w = live_world
     monkeypatch.setattr(runs, "INLINE_MAX_BYTES", 10)  # every file counts as large here
+    settings.VAR_DIR = tmp_path  # runs' files by id: not shared with other test workers
     rnd = hs.round_open(
         actor=None,
         name="全员核酸第二轮",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import time
 from typing import Any
 
@@ -21,6 +22,13 @@ from linli.health.models import PositiveAlert, TestRecord, Vaccination
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def own_var_dir(settings: Any, tmp_path: Any) -> None:
+    """Background runs keep their files under the var directory by run id; parallel test
+    workers (each with its own database, so the same ids) must not share one."""
+    settings.VAR_DIR = tmp_path
 
 
 @pytest.fixture
@@ -262,8 +270,12 @@ def test_a_refused_background_import_keeps_its_rows_for_its_worker_only(
     other.force_login(world.b.worker)
     for name in ("health:import_run", "health:import_run_progress", "health:import_run_rejects"):
         assert other.get(reverse(name, args=[run.pk])).status_code == 404
-    # A day later the daily purge takes the workbook; the run's record stays.
-    assert runs.import_files_purge(now=time.time() + runs.KEEP_SECONDS + 60) >= 1
+    # A day later the daily purge takes the workbook; the run's record stays. (The folder is
+    # aged rather than the clock moved: other tests' fresh folders, in the same var directory
+    # under another worker's database, must not look a day old.)
+    old = time.time() - runs.KEEP_SECONDS - 60
+    os.utime(runs.run_dir(run.pk), (old, old))
+    assert runs.import_files_purge() >= 1
     assert not runs.run_dir(run.pk).exists()
     assert c.get(reverse("health:import_run_rejects", args=[run.pk])).status_code == 404
     assert ImportRun.objects.filter(pk=run.pk).exists()

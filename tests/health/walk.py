@@ -16,7 +16,6 @@ from linli.health.models import (
     TestRound,
     Vaccination,
 )
-from linli.health.runs import refused_path
 from tests.factories import World
 
 
@@ -40,7 +39,8 @@ def health_extras(world: World) -> dict[str, Any]:
         product="乙疫苗",
         vaccinated_on=dt.date(2021, 6, 1),
     )
-    # A refused background import of grid B's worker: its page, bar and workbook are theirs.
+    # A refused background import of grid B's worker: its page, bar and workbook are theirs
+    # (no workbook file: the walk asks for the pages, which answer 404 before any file).
     run = ImportRun.objects.create(
         kind="results",
         round=rnd,
@@ -51,8 +51,6 @@ def health_extras(world: World) -> dict[str, Any]:
         refused_preview=[[2, "原因"]],
         created_by=world.b.worker,
     )
-    refused_path(run.pk).parent.mkdir(parents=True, exist_ok=True)
-    refused_path(run.pk).write_bytes(b"PK")
     return {
         "round_b": rnd,
         "record_b": rec,
