@@ -7,6 +7,17 @@ import pytest
 from tests.factories import World, make_world
 
 
+@pytest.fixture(autouse=True)
+def deployment_language() -> None:
+    """Every test starts in the deployment's language. A request through the test client
+    activates the language it asks for (LocaleMiddleware) and leaves it active in the thread,
+    so a service called after an English API call would otherwise answer in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()

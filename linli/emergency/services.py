@@ -75,6 +75,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (QuarantineStatus.ACTIVE, "close"): QuarantineStatus.CLOSED,
 }
 
+# The statuses a check-in may be recorded in (read off TRANSITIONS once).
+CHECK_IN_FROM = tuple(s for (s, action) in TRANSITIONS if action == "check_in")
+
 TEMPERATURE_MIN = Decimal("34.0")
 TEMPERATURE_MAX = Decimal("43.0")
 
@@ -1130,8 +1133,7 @@ def checkin_record_one_trip(
         return None
     col = onetrip.column
     qualifies, lock_sql, task_sql, visible = _one_trip_sql(len(act.paths), len(view.paths))
-    active = [s for (s, action) in TRANSITIONS if action == "check_in"]
-    qualifies_params: list[Any] = [quarantine_id, *active, day, day, *act.paths, *view.paths]
+    qualifies_params: list[Any] = [quarantine_id, *CHECK_IN_FROM, day, day, *act.paths, *view.paths]
     guard, guard_params = keyed.unused() if keyed is not None else ("TRUE", [])
 
     msg = onetrip.Message()
@@ -1278,14 +1280,13 @@ def _one_trip_sql(n_act: int, n_view: int) -> tuple[str, str, str, str]:
     table, col = onetrip.table, onetrip.column
     act_sql, _p = onetrip.starts_with_any('g."path"', ["?"] * n_act)
     view_sql, _p = onetrip.starts_with_any('g."path"', ["?"] * n_view)
-    active = [s for (s, action) in TRANSITIONS if action == "check_in"]
     qualifies = (
         f"FROM (SELECT q.{col(Quarantine, 'id')} AS qid, "  # noqa: S608
         f"q.{col(Quarantine, 'grid_id')} AS grid_id, q.{col(Quarantine, 'name')} AS qname, "
         f"q.{col(Quarantine, 'responsible_id')} AS responsible_id, g.{col(Area, 'path')} AS path "
         f"FROM {table(Quarantine)} q JOIN {table(Area)} g ON g.{col(Area, 'id')} = "
         f"q.{col(Quarantine, 'grid_id')} WHERE q.{col(Quarantine, 'id')} = %s "
-        f"AND q.{col(Quarantine, 'status')} IN ({', '.join(['%s'] * len(active))}) "
+        f"AND q.{col(Quarantine, 'status')} IN ({', '.join(['%s'] * len(CHECK_IN_FROM))}) "
         f"AND q.{col(Quarantine, 'starts_on')} <= %s AND q.{col(Quarantine, 'planned_end')} > %s"
         f") q WHERE {act_sql.replace('g.', 'q.')} AND {view_sql.replace('g.', 'q.')}"
     )

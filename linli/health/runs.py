@@ -20,10 +20,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import Perm
+from linli.core.language import deployment_text
 from linli.core.scoping import scope_for
 from linli.health.models import ImportRun, ImportRunStatus, TestRound
 from linli.intake.jobs import Progress, progress_file_read, progress_file_write
@@ -48,11 +48,6 @@ def refused_path(run_id: int) -> Path:
 
 def _progress_path(run_id: int) -> Path:
     return run_dir(run_id) / "progress.json"
-
-
-def _deployment_text(value: Any) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(value)
 
 
 def import_run_queue(
@@ -137,10 +132,10 @@ def import_run(*, run_id: int) -> None:
             refused_path(run_id).write_bytes(out.refused_workbook())
             fields["status"] = ImportRunStatus.REFUSED
     except PermissionDenied as exc:
-        fields["problem"] = _deployment_text(exc.args[0] if exc.args else _("Permission denied."))
+        fields["problem"] = deployment_text(exc.args[0] if exc.args else _("Permission denied."))
     except Exception:  # a run must never be left "running"
         log.exception("health import run %s failed", run_id)
-        fields["problem"] = _deployment_text(
+        fields["problem"] = deployment_text(
             _("The import stopped on an unexpected error; nothing was imported.")
         )
     finally:

@@ -35,7 +35,7 @@ from linli.health.models import (
     TestResult,
 )
 from linli.portal.views import resident_required
-from linli.workbench.views.common import paginate, perm_required, pk_or_404
+from linli.workbench.views.common import paginate, perm_required, pk_or_404, progress_partial
 
 REJECTS_KEY = "health_rejected_rows"
 
@@ -274,10 +274,13 @@ def import_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar alone (htmx polls it); the page reloads when the status moved on."""
     run = get_object_or_404(sel.import_runs(user=request.user), pk=pk)
     context = _run_context(run)
-    response = render(request, "health/_import_progress.html", context)
-    if not context["working"] or request.GET.get("seen", run.status) != run.status:
-        response["HX-Refresh"] = "true"
-    return response
+    return progress_partial(
+        request,
+        "health/_import_progress.html",
+        context,
+        status=run.status,
+        working=context["working"],
+    )
 
 
 @perm_required(Perm.RECORD_HEALTH)

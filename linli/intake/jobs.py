@@ -31,7 +31,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +40,7 @@ from linli.areas.models import Area, AreaKind
 from linli.audit.models import AuditAction
 from linli.audit.services import audit_record
 from linli.core.identity import mask_national_id, mask_phone
+from linli.core.language import deployment_text
 from linli.core.scoping import scope_for
 from linli.intake.errors import IntakeError
 from linli.intake.mapping import Mapping, suggest_mapping
@@ -314,12 +315,12 @@ def batch_read(*, batch_id: int) -> None:
     try:
         table = read_table(Path(batch.stored_file), filename=batch.file_name)
     except IntakeError as exc:
-        failure = _deployment_text(exc.message)
+        failure = deployment_text(exc.message)
     except OSError:
-        failure = _deployment_text(_("The uploaded file is no longer kept; upload it again."))
+        failure = deployment_text(_("The uploaded file is no longer kept; upload it again."))
     except Exception:  # a batch must never be left "reading"
         log.exception("reading import batch %s failed", batch_id)
-        failure = _deployment_text(
+        failure = deployment_text(
             _("The file could not be read because of an unexpected error; upload it again.")
         )
     with transaction.atomic():
@@ -333,9 +334,9 @@ def batch_read(*, batch_id: int) -> None:
                     _apply_table(batch, table, actor)
                 return
             except PermissionDenied as exc:
-                failure = _deployment_text(exc.args[0] if exc.args else _("Permission denied."))
+                failure = deployment_text(exc.args[0] if exc.args else _("Permission denied."))
             except ValidationError as exc:
-                failure = _deployment_text("；".join(str(m) for m in exc.messages))
+                failure = deployment_text("；".join(str(m) for m in exc.messages))
             batch = _locked(batch)
         _transition(batch, S.FAILED, actor, failure)
         batch.failure = failure
@@ -357,7 +358,7 @@ def batch_map(
     with transaction.atomic():
         batch = _locked(batch)
         if batch.status in (S.PREVIEWED, S.FAILED):
-            _transition(batch, S.UPLOADED, actor, _deployment_text(_("mapping changed")))
+            _transition(batch, S.UPLOADED, actor, deployment_text(_("mapping changed")))
         elif batch.status != S.UPLOADED:
             _transition(batch, S.UPLOADED, actor)  # raises: queued, running or committed
         if profile_name.strip():
@@ -392,7 +393,7 @@ def batch_queue(*, actor: Any, batch: ImportBatch, dry_run: bool) -> ImportBatch
                 code="transition",
             )
         _transition(
-            batch, S.QUEUED, actor, _deployment_text(_("Preview") if dry_run else _("Commit"))
+            batch, S.QUEUED, actor, deployment_text(_("Preview") if dry_run else _("Commit"))
         )
         if batch.error_file:
             Path(batch.error_file).unlink(missing_ok=True)
@@ -489,11 +490,6 @@ def batch_progress(batch: ImportBatch) -> Progress:
     return Progress(batch.rows_done, batch.rows_total)
 
 
-def _deployment_text(value: Any) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(value)
-
-
 def batch_run(*, batch_id: int) -> None:
     """Run the queued preview or commit of a batch (the body of the huey task).
 
@@ -532,21 +528,21 @@ def batch_run(*, batch_id: int) -> None:
             progress=progress,
         )
     except IntakeError as exc:
-        failure = _deployment_text(exc.message)
+        failure = deployment_text(exc.message)
     except FileNotFoundError:
-        failure = _deployment_text(_("The uploaded file is no longer kept; upload it again."))
+        failure = deployment_text(_("The uploaded file is no longer kept; upload it again."))
     except ValidationError as exc:
-        failure = _deployment_text("；".join(str(m) for m in exc.messages))
+        failure = deployment_text("；".join(str(m) for m in exc.messages))
     except PermissionDenied as exc:
-        failure = _deployment_text(exc.args[0] if exc.args else _("Permission denied."))
+        failure = deployment_text(exc.args[0] if exc.args else _("Permission denied."))
     except Exception:  # a batch must never be left "running"
         log.exception("import batch %s failed", batch_id)
-        failure = _deployment_text(
+        failure = deployment_text(
             _("The import stopped on an unexpected error; nothing was imported.")
         )
     else:
         if result.already_committed is not None:
-            failure = _deployment_text(
+            failure = deployment_text(
                 format_lazy(
                     _("This file was already imported (batch {id}); nothing was changed."),
                     id=result.already_committed.pk,
@@ -572,7 +568,7 @@ def batch_run(*, batch_id: int) -> None:
             {
                 "row": r.row,
                 "cells": [mask_cell(c) for c in r.cells],
-                "reason": _deployment_text(r.reason),
+                "reason": deployment_text(r.reason),
             }
             for r in result.rejected[:REJECTED_SAMPLE]
         ]
@@ -631,7 +627,7 @@ def batch_fail_stale(*, minutes: int) -> int:
             batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
             if batch.status != S.RUNNING or batch.updated_at.timestamp() >= cutoff:
                 continue
-            failure = _deployment_text(
+            failure = deployment_text(
                 _("The background worker stopped during the import; nothing was imported.")
             )
             _transition(batch, S.FAILED, None, failure)

@@ -35,7 +35,7 @@ from linli.intake.profiles import (
 )
 from linli.intake.readers import _column_letter
 from linli.intake.selectors import import_batch_events, import_batches
-from linli.workbench.views.common import paginate, perm_required, pk_or_404
+from linli.workbench.views.common import paginate, perm_required, pk_or_404, progress_partial
 
 S = ImportStatus
 #: Statuses in which the background worker has something to do (the page polls).
@@ -229,15 +229,13 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     the page was drawn with (queued → running, or the run is over) the page reloads."""
     batch = _batch(request, pk)
     working = batch.status in WORKING
-    seen = request.GET.get("seen", batch.status)
-    response = render(
+    return progress_partial(
         request,
         "intake/_progress.html",
         {"batch": batch, "progress": jobs.batch_progress(batch), "working": working},
+        status=batch.status,
+        working=working,
     )
-    if not working or seen != batch.status:
-        response["HX-Refresh"] = "true"
-    return response
 
 
 @require_POST

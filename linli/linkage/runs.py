@@ -16,10 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
+from linli.core.language import deployment_text
 from linli.intake.errors import IntakeError
 from linli.intake.jobs import Progress, progress_file_read, progress_file_write
 from linli.linkage.models import ConcernCategory, ListMatchRun, RunStatus
@@ -36,11 +36,6 @@ def run_dir(run_id: int) -> Path:
 
 def _progress_path(run_id: int) -> Path:
     return run_dir(run_id) / "progress.json"
-
-
-def _deployment_text(value: Any) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(value)
 
 
 def list_run_queue(
@@ -116,14 +111,14 @@ def list_run(*, run_id: int) -> None:
         )
         watch_list = result.watch_list
     except IntakeError as exc:
-        failure = _deployment_text(exc.message)
+        failure = deployment_text(exc.message)
     except ValidationError as exc:
-        failure = _deployment_text("；".join(str(m) for m in exc.messages))
+        failure = deployment_text("；".join(str(m) for m in exc.messages))
     except PermissionDenied as exc:
-        failure = _deployment_text(exc.args[0] if exc.args else _("Permission denied."))
+        failure = deployment_text(exc.args[0] if exc.args else _("Permission denied."))
     except Exception:  # a run must never be left "running"
         log.exception("list match run %s failed", run_id)
-        failure = _deployment_text(_("The match stopped on an unexpected error; nothing was kept."))
+        failure = deployment_text(_("The match stopped on an unexpected error; nothing was kept."))
     finally:
         # The upload holds plaintext IDs: never kept past its run.
         shutil.rmtree(run_dir(run_id), ignore_errors=True)

@@ -37,7 +37,7 @@ from linli.linkage.models import (
 )
 from linli.linkage.reasons import DECISION_LABELS, reason_labels
 from linli.register.models import Person
-from linli.workbench.views.common import paginate, perm_required
+from linli.workbench.views.common import paginate, perm_required, progress_partial
 
 # --- the review queue ------------------------------------------------------------------------
 
@@ -371,10 +371,13 @@ def list_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar alone (htmx polls it); the page reloads when the status moved on."""
     run = get_object_or_404(sel.list_runs(user=request.user), pk=pk)
     context = _run_context(run)
-    response = render(request, "linkage/_run_progress.html", context)
-    if not context["working"] or request.GET.get("seen", run.status) != run.status:
-        response["HX-Refresh"] = "true"
-    return response
+    return progress_partial(
+        request,
+        "linkage/_run_progress.html",
+        context,
+        status=run.status,
+        working=context["working"],
+    )
 
 
 @perm_required(Perm.MATCH_LISTS)

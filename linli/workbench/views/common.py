@@ -75,6 +75,19 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def progress_partial(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: str, working: bool
+) -> HttpResponse:
+    """A background run's progress bar alone, which htmx polls: once the run is over, or its
+    status moved on from the one the page was drawn with (``?seen=``), the page reloads."""
+    from django.shortcuts import render
+
+    response = render(request, template, context)
+    if not working or request.GET.get("seen", status) != status:
+        response["HX-Refresh"] = "true"
+    return response
+
+
 class CappedPaginator(Paginator):
     """Counts at most ``cap`` rows: past that, "2,000+" helps nobody and a wide search over a
     million persons would spend most of its time counting (SELECT count(*) over a LIMIT)."""
